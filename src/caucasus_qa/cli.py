@@ -1,0 +1,144 @@
+"""Command line: the same verbs as the Python API (``ingest``, ``ask``, ``docs``, ``remove``, ``serve``).
+
+Heavy libraries are imported inside the commands that use them: ``docs`` needs neither torch nor
+Chroma, and only ``serve`` imports Gradio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import CaucasusQAError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus-dir", type=Path, help="directory of documents (default: corpus)")
+    p.add_argument("--store-dir", type=Path, help="where the index lives (default: .caucasus_qa)")
+    p.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="caucasus-qa", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index the corpus (incremental) and any extra files")
+    _common(p)
+    p.add_argument("paths", nargs="*", type=Path, help="extra files or directories to index")
+    p.add_argument("--rebuild", action="store_true", help="drop the index and embed everything again")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("ask", help="answer a question with sourced passages")
+    _common(p)
+    p.add_argument("question", nargs="+", help="the question")
+    p.add_argument("-k", "--top-k", type=int, default=None, help="number of passages (default 5)")
+    p.add_argument("--doc", action="append", dest="docs", help="restrict to a document id (repeatable)")
+    p.add_argument("--min-score", type=float, default=None, help="similarity floor for passages")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    p = sub.add_parser("docs", help="list indexed documents with metadata and chunk counts")
+    _common(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("remove", help="remove a document from the index")
+    _common(p)
+    p.add_argument("doc_id")
+
+    p = sub.add_parser("serve", help="open the chat UI")
+    _common(p)
+    p.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    return parser
+
+
+def _assistant(args: argparse.Namespace) -> Any:
+    from .assistant import Assistant
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "chroma_url", None):
+        overrides["chroma_url"] = args.chroma_url
+    return Assistant(corpus_dir=args.corpus_dir, store_dir=args.store_dir, **overrides)
+
+
+def _print_json(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    report = _assistant(args).ingest(args.paths, rebuild=args.rebuild, progress=not args.no_progress)
+    if args.json:
+        _print_json(report.to_dict())
+        return 0
+    print(
+        f"documents: {report.added_docs} added, {report.updated_docs} updated, "
+        f"{report.unchanged_docs} unchanged, {report.removed_docs} removed"
+    )
+    print(
+        f"chunks: {report.added_chunks} added, {report.removed_chunks} removed, "
+        f"{report.unchanged_chunks} unchanged, {report.embedded_chunks} embedded in {report.seconds:.2f}s"
+    )
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    qa = _assistant(args)
+    ans = qa.ask(" ".join(args.question), top_k=args.top_k, docs=args.docs, min_score=args.min_score)
+    if args.json:
+        _print_json(ans.to_dict())
+        return 0
+    from .present import format_answer_text
+
+    print(format_answer_text(ans))
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    qa = _assistant(args)
+    docs = [d.to_dict() for d in qa.documents()]
+    if args.json:
+        _print_json(docs)
+        return 0
+    if not docs:
+        print("no documents indexed yet; run `caucasus-qa ingest`")
+    for d in docs:
+        authors = ", ".join(d["authors"]) or "unknown author"
+        print(f"{d['doc_id']}  {d['title']}")
+        print(f"    {authors}; {d['venue'] or '-'}; {d['date'] or 'n.d.'}; {d['kind'] or '-'}")
+        print(f"    {d['chunks']} chunks, {d['footnotes_resolved']} footnote markers resolved")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    report = _assistant(args).remove(args.doc_id)
+    print(f"removed {args.doc_id}: {report.removed_chunks} chunks")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .ui.app import serve
+
+    return serve(_assistant(args), host=args.host, port=args.port)
+
+
+COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "docs": cmd_docs, "remove": cmd_remove, "serve": cmd_serve}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CaucasusQAError as err:
+        print(f"caucasus-qa: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("caucasus-qa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

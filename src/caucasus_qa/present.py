@@ -1,0 +1,36 @@
+"""Present stage: plain-text and Markdown renderings of an answer, shared by the CLI and the UI."""
+
+from __future__ import annotations
+
+import textwrap
+
+from .schema import Answer, Source
+
+
+def format_answer_text(ans: Answer, width: int = 100) -> str:
+    lines = []
+    if ans.query and ans.query != ans.question:
+        lines.append(f"(searched for: {ans.query})")
+    lines.append(textwrap.fill(ans.answer, width))
+    lines.append("")
+    lines.append("Sources:")
+    for s in ans.sources:
+        lines.append(f"[{s.rank}] {s.citation}  (score {s.score:.3f})")
+        lines.append(textwrap.indent(textwrap.fill(s.text, width - 4), "    "))
+        for ref in s.references:
+            lines.append(textwrap.indent(textwrap.fill(f"↳ {ref}", width - 4), "    "))
+    return "\n".join(lines)
+
+
+def source_markdown(s: Source) -> str:
+    refs = "".join(f"\n   - {r}" for r in s.references)
+    return f"**[{s.rank}]** {s.citation}\n\n> {s.text}{refs}"
+
+
+def answer_markdown(ans: Answer) -> str:
+    parts = []
+    if ans.query and ans.query != ans.question:
+        parts.append(f"*Searched for:* {ans.query}")
+    parts.append(ans.answer)
+    parts.append("\n".join(source_markdown(s) for s in ans.sources))
+    return "\n\n".join(parts)

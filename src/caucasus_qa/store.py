@@ -1,0 +1,138 @@
+"""Index stage, storage half: the Chroma collection (embedded or server) behind LlamaIndex.
+
+The collection records which embedding model and dimension wrote it, and the schema version of
+our metadata; a store that does not match is refused with a message that says how to rebuild.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+from llama_index.core.schema import TextNode
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from .errors import StoreError
+from .settings import Settings
+
+SCHEMA_VERSION = 1
+WRITE_BATCH = 256  # nodes per Chroma write: bounded memory and request size at any corpus size
+
+logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
+
+
+def make_client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if url.scheme not in {"http", "https"} or not url.hostname:
+            raise StoreError(f"chroma_url: expected http://host:port, got {settings.chroma_url!r}")
+        try:
+            client = chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+        except Exception as err:  # chromadb raises assorted transport errors
+            raise StoreError(
+                f"chroma_url: cannot reach the Chroma server at {settings.chroma_url} ({type(err).__name__}); "
+                "start it with `chroma run --path DIR --port PORT` or unset CAUCASUS_QA_CHROMA_URL"
+            ) from err
+        return client
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    except Exception as err:
+        raise StoreError(
+            f"{settings.chroma_dir}: the Chroma store cannot be opened ({type(err).__name__}: {err}); "
+            "run `caucasus-qa ingest --rebuild` to start from scratch"
+        ) from err
+
+
+class Store:
+    """One Chroma collection, checked against the embedding model that uses it."""
+
+    def __init__(self, settings: Settings, model_name: str, dimension: int, client: Any | None = None) -> None:
+        self.settings = settings
+        self.model_name = model_name
+        self.dimension = dimension
+        self.client = client if client is not None else make_client(settings)
+        self.collection = self._open_collection()
+        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+
+    @property
+    def expected_metadata(self) -> dict[str, Any]:
+        return {
+            "hnsw:space": "cosine",
+            "embed_model": self.model_name,
+            "embed_dim": self.dimension,
+            "schema_version": SCHEMA_VERSION,
+        }
+
+    def _open_collection(self) -> Any:
+        name = self.settings.collection
+        try:
+            collection = self.client.get_or_create_collection(name=name, metadata=self.expected_metadata)
+        except Exception as err:
+            raise StoreError(f"collection {name!r}: cannot be opened ({type(err).__name__}: {err})") from err
+        self.check(collection.metadata or {})
+        return collection
+
+    def check(self, meta: dict[str, Any]) -> None:
+        where = self.settings.chroma_url or str(self.settings.chroma_dir)
+        fix = "run `caucasus-qa ingest --rebuild` to re-embed the corpus"
+        if meta.get("embed_model") != self.model_name or meta.get("embed_dim") != self.dimension:
+            raise StoreError(
+                f"{where}: store was built with {meta.get('embed_model')!r} (dim {meta.get('embed_dim')}), "
+                f"but this configuration embeds with {self.model_name!r} (dim {self.dimension}); {fix}"
+            )
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise StoreError(
+                f"{where}: store schema version {meta.get('schema_version')!r} is not {SCHEMA_VERSION}; {fix}"
+            )
+
+    def reset(self) -> None:
+        """Drop and recreate the collection (used by ``ingest --rebuild``)."""
+        try:
+            self.client.delete_collection(self.settings.collection)
+        except Exception:  # absent already: nothing to drop
+            pass
+        self.collection = self.client.get_or_create_collection(
+            name=self.settings.collection, metadata=self.expected_metadata
+        )
+        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def ids_of(self, doc_id: str) -> list[str]:
+        got = self.collection.get(where={"document_id": doc_id}, include=[])
+        return list(got["ids"])
+
+    def all_ids(self) -> list[str]:
+        return list(self.collection.get(include=[])["ids"])
+
+    def embeddings_for(self, ids: Sequence[str]) -> dict[str, list[float]]:
+        """Stored vectors by id (lets a changed document reuse the embeddings of unchanged chunks)."""
+        if not ids:
+            return {}
+        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        return {i: list(map(float, e)) for i, e in zip(got["ids"], got["embeddings"], strict=True)}
+
+    def add(self, nodes: Sequence[TextNode]) -> None:
+        for i in range(0, len(nodes), WRITE_BATCH):
+            self.vector_store.add(list(nodes[i : i + WRITE_BATCH]))
+
+    def delete_doc(self, doc_id: str) -> None:
+        self.vector_store.delete(ref_doc_id=doc_id)
+
+    def delete_ids(self, ids: Sequence[str]) -> None:
+        for i in range(0, len(ids), WRITE_BATCH):
+            self.collection.delete(ids=list(ids[i : i + WRITE_BATCH]))

@@ -1,0 +1,169 @@
+"""Ingest into a real embedded Chroma store with the real model: incremental, exact, safe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from caucasus_qa import Assistant
+from caucasus_qa.errors import DocumentError, StoreError
+from caucasus_qa.settings import Settings
+from caucasus_qa.store import Store
+
+from .conftest import DOC_IDS
+
+pytestmark = pytest.mark.integration
+
+
+def store_state(qa: Assistant) -> dict[str, str]:
+    got = qa.store.collection.get(include=["documents"])
+    return dict(zip(got["ids"], got["documents"], strict=True))
+
+
+def test_full_corpus_is_indexed_once(qa):
+    docs = qa.documents()
+    assert [d.record.doc_id for d in docs] == DOC_IDS
+    total = sum(d.chunks for d in docs)
+    assert qa.store.count() == total == len(qa.manifest().chunks)
+    assert all(d.chunks >= 3 for d in docs)
+
+
+def test_second_ingest_embeds_nothing_and_keeps_ids(qa):
+    before = store_state(qa)
+    report = qa.ingest()
+    assert report.embedded_chunks == 0 and report.added_chunks == 0 and report.removed_chunks == 0
+    assert report.unchanged_docs == len(DOC_IDS) and not report.changed
+    assert store_state(qa) == before
+
+
+def test_modified_file_replaces_only_its_own_chunks(mini_corpus, tmp_path):
+    qa = Assistant(corpus_dir=mini_corpus, store_dir=tmp_path / "store")
+    first = qa.ingest()
+    assert first.added_docs == 2 and first.embedded_chunks == qa.store.count()
+    before = store_state(qa)
+    other = {k: v for k, v in before.items() if k.startswith("000_")}
+
+    path = mini_corpus / "004_2e4681bc52934605.txt"
+    path.write_bytes(path.read_bytes() + b"\nArmenia and Azerbaijan signed a test accord on lake trout.\n")
+    report = qa.ingest()
+    assert report.updated_docs == 1 and report.unchanged_docs == 1
+    assert 1 <= report.embedded_chunks <= 2  # only the changed tail is embedded again
+    after = store_state(qa)
+    assert {k: v for k, v in after.items() if k.startswith("000_")} == other
+    assert any("lake trout" in v for v in after.values())
+    assert len(set(after)) == len(after) == qa.store.count()
+
+    (mini_corpus / "004_2e4681bc52934605.txt").unlink()
+    removed = qa.ingest()
+    assert removed.removed_docs == 1
+    assert set(store_state(qa)) == set(other)
+    assert [d.record.doc_id for d in qa.documents()] == ["000_58fd850d681a9b3e"]
+
+
+def test_rebuild_gives_identical_ids(mini_corpus, tmp_path):
+    qa = Assistant(corpus_dir=mini_corpus, store_dir=tmp_path / "store")
+    qa.ingest()
+    ids = sorted(store_state(qa))
+    report = qa.ingest(rebuild=True)
+    assert report.embedded_chunks == len(ids)
+    assert sorted(store_state(qa)) == ids
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("blank.md", b"   \n\n  ", "empty"),
+        ("binary.txt", bytes(range(256)) * 8, "binary"),
+        ("notes.docx", b"PK\x03\x04 some zip", "unsupported extension"),
+    ],
+)
+def test_bad_files_are_refused_and_leave_the_store_as_it_was(mini_corpus, tmp_path, name, content, message):
+    qa = Assistant(corpus_dir=mini_corpus, store_dir=tmp_path / "store")
+    qa.ingest()
+    before = store_state(qa)
+    manifest = (tmp_path / "store" / "manifest.json").read_text()
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    with pytest.raises(DocumentError) as err:
+        qa.ingest([bad])
+    assert name in str(err.value) and message in str(err.value).lower()
+    assert "\n" not in str(err.value)
+    assert store_state(qa) == before
+    assert (tmp_path / "store" / "manifest.json").read_text() == manifest
+
+
+def test_missing_path_is_refused(qa, tmp_path):
+    with pytest.raises(DocumentError, match="no such file"):
+        qa.ingest([tmp_path / "nope.txt"])
+
+
+def test_added_markdown_file_is_searchable_with_inferred_metadata(mini_corpus, tmp_path):
+    extra = tmp_path / "lachin_note.md"
+    extra.write_text(
+        "# The Lachin Corridor Note\n\nBY JANE ROE\n\n## Background\n\n"
+        "The Lachin corridor was the only road linking Armenia to Karabakh. "
+        "Its blockade in 2023 caused shortages of food and medicine.\n",
+        encoding="utf-8",
+    )
+    qa = Assistant(corpus_dir=mini_corpus, store_dir=tmp_path / "store")
+    qa.ingest()
+    report = qa.ingest([extra])
+    assert report.added_docs == 1 and report.unchanged_docs == 2
+    info = {d.record.doc_id: d.record for d in qa.documents()}["lachin_note"]
+    assert info.title == "The Lachin Corridor Note" and info.authors == ("Jane Roe",)
+    ans = qa.ask("What did the blockade of the road to Karabakh cause?", top_k=3)
+    assert ans.sources[0].doc_id == "lachin_note"
+    # files added from outside the corpus stay indexed on a plain re-ingest
+    assert qa.ingest().unchanged_docs == 3
+
+
+def test_store_built_with_another_model_is_refused(tmp_path):
+    s = Settings(store_dir=tmp_path / "store")
+    Store(s, "some/other-model", 768)
+    with pytest.raises(StoreError, match="rebuild"):
+        Store(s, s.model_name, 384)
+
+
+@pytest.mark.parametrize(
+    ("question", "doc", "evidence"),
+    [
+        (
+            "Why does Iran see Azerbaijan as a threat?",
+            "001_a928311d0961af7f",
+            "Azerbaijan's takeover of Karabakh has further exacerbated Iran's concerns",
+        ),
+        (
+            "How many joint military exercises did Turkey and Azerbaijan hold in 2022?",
+            "001_a928311d0961af7f",
+            "more than 20 joint military exercises were held between the two countries",
+        ),
+        (
+            "What share of Israel's oil comes from Azerbaijan according to the opinion piece?",
+            "004_2e4681bc52934605",
+            "Israel sell weapons to Azerbaijan, purchase its oil",
+        ),
+    ],
+)
+def test_known_evidence_is_in_the_top_5(qa, question, doc, evidence):
+    ans = qa.ask(question, top_k=5)
+    assert len(ans.sources) == 5
+    found = [s.rank for s in ans.sources if s.doc_id == doc and evidence in s.text]
+    assert found, [(s.rank, s.doc_id, s.text[:80]) for s in ans.sources]
+    assert ans.answer and "[" in ans.answer
+    json.dumps(ans.to_dict())  # JSON-serialisable
+
+
+def test_doc_filter_restricts_sources(qa):
+    ans = qa.ask("What does Iran fear?", top_k=8, docs=["002_b66d9f311757d21f"])
+    assert ans.sources and {s.doc_id for s in ans.sources} == {"002_b66d9f311757d21f"}
+    two = qa.ask("What does Iran fear?", top_k=10, docs=["000_58fd850d681a9b3e", "004_2e4681bc52934605"])
+    assert {s.doc_id for s in two.sources} <= {"000_58fd850d681a9b3e", "004_2e4681bc52934605"}
+
+
+def test_store_is_persistent_across_assistants(qa):
+    again = Assistant(corpus_dir=qa.settings.corpus_dir, store_dir=qa.settings.store_dir)
+    assert again.store.count() == qa.store.count()
+    assert Path(qa.settings.manifest_file).exists()
