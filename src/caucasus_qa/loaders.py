@@ -1,0 +1,130 @@
+"""Read a document file into text: .txt/.md (decoded), .html/.htm (bs4), .pdf (pypdf).
+
+Every failure is a :class:`~caucasus_qa.errors.DocumentError` whose one-line message starts with the path.
+The text is returned raw (not cleaned): :func:`caucasus_qa.parse.parse_document` cleans it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import logging
+import unicodedata
+from pathlib import Path
+
+from .errors import DocumentError
+from .settings import SUPPORTED_EXTENSIONS
+
+__all__ = ["decode_bytes", "read_text"]
+
+log = logging.getLogger(__name__)
+
+# Elements whose text is never document content.
+_DROP_TAGS = ("script", "style", "noscript", "nav", "footer", "template", "svg", "iframe", "head")
+_BLOCK_TAGS = (
+    "p", "div", "section", "article", "main", "header", "aside", "h1", "h2", "h3", "h4", "h5", "h6",
+    "li", "ul", "ol", "blockquote", "pre", "table", "tr", "figure", "figcaption", "br", "hr", "dd", "dt",
+)  # fmt: skip
+
+
+def _is_plausible_text(text: str) -> bool:
+    """Mostly letters, digits, punctuation and whitespace; few control or private-use characters."""
+    if not text:
+        return False
+    bad = sum(
+        1 for ch in text if unicodedata.category(ch) in {"Cc", "Co", "Cn", "Cs"} and ch not in "\n\r\t\f"
+    )
+    return bad <= max(2, len(text) // 200)
+
+
+def decode_bytes(data: bytes, path: Path | str = "<bytes>") -> str:
+    """utf-8 / utf-8-sig, then utf-16 with a BOM, then cp1252 if the result reads as text."""
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DocumentError(path, f"invalid UTF-8 after a UTF-8 BOM at byte {exc.start}") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DocumentError(path, f"invalid UTF-16 at byte {exc.start}") from None
+    if b"\x00" in data:
+        raise DocumentError(path, "binary content (NUL bytes), not a text document")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise DocumentError(path, "bytes decode neither as UTF-8, UTF-16 (BOM) nor cp1252") from None
+    if not _is_plausible_text(text):
+        raise DocumentError(path, "binary content, not a text document")
+    log.info("%s: not UTF-8, decoded as cp1252", path)
+    return text
+
+
+def _read_html(markup: str) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    for tag in soup(list(_DROP_TAGS)):
+        tag.decompose()
+    # Block elements become line breaks so paragraphs stay paragraphs; bs4 has no block-aware
+    # get_text, so newlines are inserted around block tags before extracting.
+    for tag in soup.find_all(list(_BLOCK_TAGS)):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
+    text = soup.get_text()
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def _read_pdf(path: Path) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(path.read_bytes()))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, OSError) as exc:
+        raise DocumentError(path, f"unreadable PDF ({type(exc).__name__}: {exc})".splitlines()[0]) from None
+    text = "\n\n".join(p.strip("\n") for p in pages)
+    if not text.strip():
+        raise DocumentError(path, "PDF has no text layer (scanned images?); OCR it first")
+    return text
+
+
+def read_text(path: Path) -> str:
+    """The text of one document, dispatched on its extension; raises DocumentError on bad input."""
+    path = Path(path)
+    if not path.exists():
+        raise DocumentError(path, "no such file")
+    if path.is_dir():
+        raise DocumentError(path, "is a directory, not a document")
+    ext = path.suffix.lower()
+    if ext not in SUPPORTED_EXTENSIONS:
+        raise DocumentError(
+            path, f"unsupported extension {ext or '(none)'!r}; use {', '.join(SUPPORTED_EXTENSIONS)}"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(path, f"cannot read ({exc.strerror or exc})") from None
+    if not data.strip():
+        raise DocumentError(path, "empty file")
+    if ext == ".pdf":
+        if not data.startswith(b"%PDF"):
+            raise DocumentError(path, "not a PDF (no %PDF header)")
+        return _read_pdf(path)
+    text = decode_bytes(data, path)
+    if ext in (".html", ".htm"):
+        text = _read_html(text)
+    if not text.strip():
+        raise DocumentError(path, "no text content (whitespace only)")
+    return text
