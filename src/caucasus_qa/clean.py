@@ -173,20 +173,21 @@ def clean_text(raw: str) -> str:
 # ---------------------------------------------------------------------------------------------------
 # line-level joins
 
+
+def _words(spaced: str) -> frozenset[str]:
+    return frozenset(spaced.split())
+
+
 # Prefixes that keep their hyphen when a line break falls after them (pro-Western, self-reliance).
-_HYPHEN_PREFIXES = frozenset(
-    (
-        "anti co counter cross ex full half high long low multi neo non pan post pre pro quasi self "
-        "semi short so ultra well"
-    ).split()
+_HYPHEN_PREFIXES = _words(
+    "anti co counter cross ex full half high long low multi neo non pan post pre pro quasi self "
+    "semi short so ultra well"
 )
-FUNCTION_WORDS = frozenset(
-    (
-        "a an the of to in on at by for from with without into onto over under between among and or "
-        "nor but that which who whom whose what when where while as than its their his her our your "
-        "this these those is are was were be been being has have had will would can could may might "
-        "must should not no very more most such both either neither each every all any some"
-    ).split()
+FUNCTION_WORDS = _words(
+    "a an the of to in on at by for from with without into onto over under between among and or "
+    "nor but that which who whom whose what when where while as than its their his her our your "
+    "this these those is are was were be been being has have had will would can could may might "
+    "must should not no very more most such both either neither each every all any some"
 )
 _TERMINAL = re.compile(r"[.!?:…][\"'”’)\]»]*$|[\"”]$")
 _WORD_HYPHEN_END = re.compile(r"([^\W\d_]+)-$")

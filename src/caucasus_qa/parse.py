@@ -55,10 +55,14 @@ _DATE_LINE = re.compile(
     r"^(?:January|February|March|April|May|June|July|August|September|October|November|December)"
     r"\s+\d{1,2},?\s+\d{4}$|^\d{4}-\d\d-\d\d$"
 )
-_SMALL_WORDS = frozenset(
-    (
-        "a an the of to in on at by for from with and or nor but as vs via into over after before between &"
-    ).split()
+
+
+def _words(spaced: str) -> frozenset[str]:
+    return frozenset(spaced.split())
+
+
+_SMALL_WORDS = _words(
+    "a an the of to in on at by for from with and or nor but as vs via into over after before between &"
 )
 _WORD = re.compile(r"[\w'’-]+")
 _URL_END = re.compile(r"(?:https?://|www\.)\S+>?$")
