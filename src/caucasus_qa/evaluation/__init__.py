@@ -1,0 +1,1 @@
+"""Gold evaluation data: schema, loading and validation of ``eval/*.jsonl``."""

@@ -1,0 +1,530 @@
+"""Schema, loader and validator for the gold evaluation set.
+
+``eval/questions.jsonl`` holds one :class:`Question` per line and
+``eval/conversations.jsonl`` one two-turn :class:`Conversation` per line.
+Every evidence quote must occur in the *cleaned* text of its document
+(see :func:`cleaned_texts`), compared after :func:`normalize_for_match`.
+
+Run ``python -m caucasus_qa.evaluation.questions [FILE ...]`` to validate the
+files and print the number of questions per type and split.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import sys
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
+
+from caucasus_qa.errors import InputError
+
+QUESTION_TYPES: tuple[str, ...] = (
+    "factoid",
+    "why",
+    "list",
+    "citation",
+    "metadata",
+    "multi",
+    "unanswerable",
+)
+QuestionType = Literal["factoid", "why", "list", "citation", "metadata", "multi", "unanswerable"]
+Split = Literal["dev", "test"]
+
+#: minimum number of questions per type over the whole file
+MIN_COUNTS: dict[str, int] = {
+    "factoid": 32,
+    "why": 12,
+    "list": 9,
+    "citation": 14,
+    "metadata": 8,
+    "multi": 14,
+    "unanswerable": 21,
+}
+
+MIN_QUOTE_CHARS = 10  # author and date lines are short; body quotes are 20+
+MAX_QUOTE_CHARS = 300
+
+DEFAULT_CORPUS_DIR = Path(__file__).resolve().parents[3] / "corpus"
+DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[3] / "eval"
+
+
+class EvalSetError(InputError):
+    """A line of an evaluation file that does not fit the schema; the message names the id and field."""
+
+
+def _corpus_dir(info: ValidationInfo) -> Path:
+    ctx = info.context if isinstance(info.context, dict) else {}
+    return Path(ctx.get("corpus_dir") or DEFAULT_CORPUS_DIR)
+
+
+class _Gold(BaseModel):
+    """Fields shared by a question and the follow-up turn of a conversation."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str
+    doc: str | list[str]
+    evidence: list[str]
+    answer: str
+    keywords: list[str]
+    split: Split
+
+    @field_validator("id")
+    @classmethod
+    def _id_not_empty(cls, v: str) -> str:
+        if not v:
+            raise ValueError("id must not be empty")
+        return v
+
+    @field_validator("doc")
+    @classmethod
+    def _docs_exist(cls, v: str | list[str], info: ValidationInfo) -> str | list[str]:
+        names = [v] if isinstance(v, str) else v
+        corpus = _corpus_dir(info)
+        for name in names:
+            if not name or "/" in name or "\\" in name:
+                raise ValueError(f"doc {name!r} must be a bare file name")
+            if not (corpus / name).is_file():
+                raise ValueError(f"doc {name!r} is not a file in {corpus}")
+        if isinstance(v, list) and len(set(v)) != len(v):
+            raise ValueError("doc lists a file twice")
+        return v
+
+    @field_validator("evidence")
+    @classmethod
+    def _quotes_sized(cls, v: list[str]) -> list[str]:
+        for i, quote in enumerate(v):
+            n = len(quote.strip())
+            if not MIN_QUOTE_CHARS <= n <= MAX_QUOTE_CHARS:
+                raise ValueError(
+                    f"evidence[{i}] has {n} characters; quotes must have {MIN_QUOTE_CHARS}-{MAX_QUOTE_CHARS}"
+                )
+        return [q.strip() for q in v]
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords_clean(cls, v: list[str]) -> list[str]:
+        out = [k.strip() for k in v]
+        if any(not k for k in out):
+            raise ValueError("keywords must not contain empty strings")
+        if len(out) > 3:
+            raise ValueError("at most 3 keywords")
+        return out
+
+    @property
+    def docs(self) -> list[str]:
+        return [self.doc] if isinstance(self.doc, str) else list(self.doc)
+
+    def _check_answerable(self) -> None:
+        if not self.evidence:
+            raise ValueError("evidence must not be empty for an answerable item")
+        if len(self.evidence) > 3:
+            raise ValueError("evidence holds 1 to 3 quotes")
+        if not self.keywords:
+            raise ValueError("keywords must not be empty for an answerable item")
+        if not self.answer:
+            raise ValueError("answer must not be empty for an answerable item")
+        if not self.docs:
+            raise ValueError("doc must name at least one file for an answerable item")
+        norm_answer = normalize_for_match(self.answer)
+        # keywords are what a correct answer must contain, so the gold answer must contain them
+        for k in self.keywords:
+            if normalize_for_match(k) not in norm_answer:
+                raise ValueError(f"keyword {k!r} does not occur in the gold answer")
+
+
+class Question(_Gold):
+    question: str
+    type: QuestionType
+
+    @field_validator("question")
+    @classmethod
+    def _question_not_empty(cls, v: str) -> str:
+        if not v:
+            raise ValueError("question must not be empty")
+        return v
+
+    @model_validator(mode="after")
+    def _by_type(self) -> Question:
+        if self.type == "unanswerable":
+            if self.evidence:
+                raise ValueError("evidence must be [] for an unanswerable question")
+            if self.keywords:
+                raise ValueError("keywords must be [] for an unanswerable question")
+            if self.answer:
+                raise ValueError('answer must be "" for an unanswerable question')
+            return self
+        self._check_answerable()
+        if self.type == "multi" and len(self.evidence) < 2:
+            raise ValueError("evidence of a multi question needs one quote per passage (at least 2)")
+        if self.type == "citation" and len(self.evidence) < 2:
+            raise ValueError("evidence of a citation question needs the claim and the reference text")
+        if self.type != "multi" and len(self.docs) != 1:
+            raise ValueError(f"doc of a {self.type} question names exactly one file")
+        return self
+
+    @property
+    def cross_document(self) -> bool:
+        return len(self.docs) >= 2
+
+
+class Conversation(_Gold):
+    """Two turns; ``doc``/``evidence``/``answer``/``keywords`` are the gold for the follow-up."""
+
+    turns: list[str]
+    standalone: str
+
+    @field_validator("turns")
+    @classmethod
+    def _two_turns(cls, v: list[str]) -> list[str]:
+        v = [t.strip() for t in v]
+        if len(v) != 2 or not all(v):
+            raise ValueError("turns must hold exactly two non-empty questions")
+        return v
+
+    @field_validator("standalone")
+    @classmethod
+    def _standalone_not_empty(cls, v: str) -> str:
+        if not v:
+            raise ValueError("standalone must not be empty")
+        return v
+
+    @model_validator(mode="after")
+    def _answerable(self) -> Conversation:
+        self._check_answerable()
+        return self
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _format_validation_error(where: str, ident: str, err: ValidationError) -> list[str]:
+    lines = []
+    for e in err.errors():
+        field = ".".join(str(p) for p in e["loc"]) or "(line)"
+        lines.append(f"{where} ({ident}): field '{field}': {e['msg']}")
+    return lines
+
+
+def _load(path: str | Path, model: type[_Gold], corpus_dir: str | Path | None) -> tuple[list[Any], list[str]]:
+    path = Path(path)
+    try:
+        raw_lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise EvalSetError(f"{path}: cannot read: {exc}") from exc
+    context = {"corpus_dir": Path(corpus_dir) if corpus_dir else DEFAULT_CORPUS_DIR}
+    items: list[Any] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    for lineno, line in enumerate(raw_lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path.name}:{lineno}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append(f"{where}: invalid JSON: {exc.msg}")
+            continue
+        if not isinstance(data, dict):
+            errors.append(f"{where}: expected a JSON object")
+            continue
+        ident = str(data.get("id") or "no id")
+        try:
+            item = model.model_validate(data, context=context)
+        except ValidationError as exc:
+            errors.extend(_format_validation_error(where, ident, exc))
+            continue
+        if item.id in seen:
+            errors.append(f"{where} ({item.id}): field 'id': duplicate of line {seen[item.id]}")
+            continue
+        seen[item.id] = lineno
+        items.append(item)
+    return items, errors
+
+
+def load_questions(path: str | Path, corpus_dir: str | Path | None = None) -> list[Question]:
+    """Read and validate a questions file; raise :class:`EvalSetError` listing every bad line."""
+    items, errors = _load(path, Question, corpus_dir)
+    if errors:
+        raise EvalSetError("\n".join(errors))
+    return items
+
+
+def load_conversations(path: str | Path, corpus_dir: str | Path | None = None) -> list[Conversation]:
+    """Read and validate a conversations file; raise :class:`EvalSetError` listing every bad line."""
+    items, errors = _load(path, Conversation, corpus_dir)
+    if errors:
+        raise EvalSetError("\n".join(errors))
+    return items
+
+
+# --------------------------------------------------------------------------- matching
+
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+        "\u00ab": '"',
+        "\u00bb": '"',
+    }
+)
+
+
+def normalize_for_match(text: str) -> str:
+    """Lowercase, NFKC, curly quotes straightened, every punctuation/symbol removed, whitespace collapsed.
+
+    Punctuation is removed rather than replaced by a space, so ``Israel’s``,
+    ``Israel's`` and ``Israels`` all match, as do ``initi-atives`` and ``initiatives``.
+    """
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
+    kept = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat[0] in "PS" or cat == "Cf":
+            continue
+        kept.append(" " if ch.isspace() else ch)
+    return " ".join("".join(kept).split())
+
+
+def validate_evidence(
+    items: Sequence[_Gold],
+    cleaned_texts: dict[str, str],
+    metadata_texts: dict[str, str] | None = None,
+) -> list[str]:
+    """One error line per evidence quote not found in the cleaned text of its document(s).
+
+    ``cleaned_texts`` maps a document's file name to its cleaned text.  A quote of a
+    question that names several documents may occur in any one of them.  The quotes of a
+    ``metadata`` question (author, date and venue lines, which a parser keeps out of the
+    body) may instead occur in ``metadata_texts`` (see :func:`full_texts`).
+    """
+    normalized = {name: normalize_for_match(text) for name, text in cleaned_texts.items()}
+    meta_norm = {name: normalize_for_match(text) for name, text in (metadata_texts or {}).items()}
+    errors: list[str] = []
+    for item in items:
+        missing = [d for d in item.docs if d not in normalized]
+        for d in missing:
+            errors.append(f"{item.id}: field 'doc': no cleaned text for {d}")
+        docs = [d for d in item.docs if d in normalized]
+        if not docs:
+            continue
+        for i, quote in enumerate(item.evidence):
+            needle = normalize_for_match(quote)
+            if not needle:
+                errors.append(f"{item.id}: field 'evidence[{i}]': quote is empty after normalisation")
+                continue
+            found = any(needle in normalized[d] for d in docs)
+            if not found and getattr(item, "type", None) == "metadata":
+                found = any(needle in meta_norm.get(d, "") for d in docs)
+            if not found:
+                short = quote if len(quote) <= 80 else quote[:77] + "..."
+                errors.append(f"{item.id}: field 'evidence[{i}]': not found in {', '.join(docs)}: {short!r}")
+    return errors
+
+
+# --------------------------------------------------------------------------- cleaned texts
+
+_SUP_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_NOTE_START = re.compile(rf"^(?:<sup>\s*\d+\s*</sup>|[{_SUP_DIGITS}]+|-?\s*\(\d+\)\s|\(\d+\)|©|---)")
+_TERMINAL = (".", "?", "!", ":", '"', "”", "’", ")", "]")
+
+
+def _repair_gbk_mojibake(text: str) -> str:
+    """Undo UTF-8 bytes that were decoded as GBK (``Israel鈥檚`` → ``Israel’s``); lossy on some quotes."""
+    out = bytearray()
+    for ch in text:
+        try:
+            out += ch.encode("gbk") if ord(ch) > 127 else ch.encode("ascii")
+        except UnicodeEncodeError:
+            out += ch.encode("utf-8")
+    return out.decode("utf-8", errors="ignore")
+
+
+def _strip_markup(block: str) -> str:
+    block = re.sub(r"<sup>\s*\d+\s*</sup>", "", block)
+    block = re.sub(r"⁽[⁰-⁹\d]+⁾", "", block)
+    block = re.sub(rf"[{_SUP_DIGITS}]+", "", block)
+    block = re.sub(r"^#+\s*", "", block)
+    block = block.replace("**", "").replace("\\$", "$").replace("\\_", "_")
+    block = re.sub(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])", r"\1", block)
+    return " ".join(block.split())
+
+
+def fallback_clean_text(raw: str) -> str:
+    """A rough cleaner used only while ``caucasus_qa.parse`` does not exist.
+
+    Body blocks are rejoined across page/footnote breaks (a block that does not end a
+    sentence continues in the next body block; a trailing hyphen is dropped), notes are
+    appended after the body so that citation quotes can be checked too.
+    """
+    if "鈥" in raw:
+        raw = _repair_gbk_mojibake(raw)
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", raw) if b.strip()]
+    body: list[str] = []
+    notes: list[str] = []
+    after_rule = False
+    for block in blocks:
+        is_note = bool(_NOTE_START.match(block)) or "http" in block or "via Wikicommons" in block
+        if after_rule and not is_note:
+            is_note, after_rule = True, False
+        if block.strip() == "---":
+            after_rule = True
+            continue
+        if block.startswith("Endnotes"):
+            continue
+        clean = _strip_markup(block)
+        if is_note:
+            notes.append(clean)
+            continue
+        if body and body[-1].endswith("-") and body[-1][-2:-1].isalpha():
+            body[-1] = body[-1][:-1] + clean
+        elif body and not body[-1].endswith(_TERMINAL):
+            body[-1] = body[-1] + " " + clean
+        else:
+            body.append(clean)
+    return "\n\n".join(body) + "\n\n" + "\n\n".join(notes)
+
+
+def _corpus_files(corpus: Path) -> list[Path]:
+    from caucasus_qa.settings import SUPPORTED_EXTENSIONS
+
+    return sorted(
+        p
+        for p in corpus.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SUPPORTED_EXTENSIONS
+    )
+
+
+def _optional_module(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
+
+
+def cleaned_texts(corpus_dir: str | Path | None = None) -> tuple[dict[str, str], str]:
+    """Cleaned body text of every corpus document, keyed by file name, and where it came from.
+
+    With ``caucasus_qa.parse`` present, a document's text is ``parse_document(...).text``
+    followed by the text of its footnotes (so that the reference quoted by a citation
+    question can be checked) and the source is ``"parser"``; otherwise it is
+    :func:`fallback_clean_text` of the raw file and the source is ``"fallback"``.
+    """
+    corpus = Path(corpus_dir) if corpus_dir else DEFAULT_CORPUS_DIR
+    files = _corpus_files(corpus)
+    parse_mod = _optional_module("caucasus_qa.parse")
+    out: dict[str, str] = {}
+    if parse_mod is None:
+        for p in files:
+            out[p.name] = fallback_clean_text(p.read_text(encoding="utf-8", errors="replace"))
+        return out, "fallback"
+    loaders = _optional_module("caucasus_qa.loaders")
+    for p in files:
+        raw = loaders.read_text(p) if loaders else p.read_text(encoding="utf-8", errors="replace")
+        parsed = parse_mod.parse_document(raw, doc_id=p.stem, path=str(p))
+        notes = getattr(parsed, "footnotes", {}) or {}
+        note_texts = [getattr(n, "text", str(n)) for n in notes.values()]
+        out[p.name] = parsed.text + "\n\n" + "\n\n".join(note_texts)
+    return out, "parser"
+
+
+def full_texts(corpus_dir: str | Path | None = None) -> dict[str, str]:
+    """Whole documents with only character-level repair (mojibake, Unicode), keyed by file name.
+
+    The parser drops author, date, venue and copyright lines from the body on purpose;
+    the evidence of a ``metadata`` question is such a line, so it is checked here.
+    """
+    corpus = Path(corpus_dir) if corpus_dir else DEFAULT_CORPUS_DIR
+    clean_mod = _optional_module("caucasus_qa.clean")
+    loaders = _optional_module("caucasus_qa.loaders")
+    out: dict[str, str] = {}
+    for p in _corpus_files(corpus):
+        raw = loaders.read_text(p) if loaders else p.read_text(encoding="utf-8", errors="replace")
+        if clean_mod is not None and hasattr(clean_mod, "clean_text"):
+            out[p.name] = clean_mod.clean_text(raw)
+        else:
+            out[p.name] = _repair_gbk_mojibake(raw) if "鈥" in raw else raw
+    return out
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def count_table(questions: Iterable[Question]) -> str:
+    counts: Counter[tuple[str, str]] = Counter((str(q.type), str(q.split)) for q in questions)
+    lines = [f"{'type':<14}{'dev':>6}{'test':>6}{'all':>6}"]
+    for t in QUESTION_TYPES:
+        dev, test = counts[(t, "dev")], counts[(t, "test")]
+        lines.append(f"{t:<14}{dev:>6}{test:>6}{dev + test:>6}")
+    dev = sum(v for (_, s), v in counts.items() if s == "dev")
+    test = sum(v for (_, s), v in counts.items() if s == "test")
+    lines.append(f"{'total':<14}{dev:>6}{test:>6}{dev + test:>6}")
+    return "\n".join(lines)
+
+
+def _is_conversation_file(path: Path) -> bool:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            try:
+                return "turns" in json.loads(line)
+            except json.JSONDecodeError:
+                return False
+    return False
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    paths = [Path(a) for a in args] or [
+        p
+        for p in (DEFAULT_EVAL_DIR / "questions.jsonl", DEFAULT_EVAL_DIR / "conversations.jsonl")
+        if p.exists()
+    ]
+    texts, source = cleaned_texts()
+    meta = full_texts()
+    status = 0
+    for path in paths:
+        try:
+            if _is_conversation_file(path):
+                convs = load_conversations(path)
+                errors = validate_evidence(convs, texts, meta)
+                splits = Counter(c.split for c in convs)
+                print(f"{path}: {len(convs)} conversations (dev {splits['dev']}, test {splits['test']})")
+            else:
+                qs = load_questions(path)
+                errors = validate_evidence(qs, texts, meta)
+                print(f"{path}: {len(qs)} questions")
+                print(count_table(qs))
+        except (EvalSetError, OSError) as exc:
+            print(str(exc), file=sys.stderr)
+            status = 1
+            continue
+        for e in errors:
+            print(f"{path.name}: {e}", file=sys.stderr)
+        if errors:
+            print(
+                f"{path}: {len(errors)} evidence quote(s) not found (cleaned text from {source})",
+                file=sys.stderr,
+            )
+            status = 1
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
