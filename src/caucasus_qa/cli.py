@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default 7860)")
+    p.add_argument("--auth", metavar="USER:PASSWORD", help="require this login (needed off loopback)")
+    p.add_argument("--no-auth", action="store_true", help="allow a non-loopback --host without a login")
     return parser
 
 
@@ -122,7 +124,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .ui.app import serve
 
-    return serve(_assistant(args), host=args.host, port=args.port)
+    return serve(_assistant(args), host=args.host, port=args.port, auth=args.auth, no_auth=args.no_auth)
 
 
 COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "docs": cmd_docs, "remove": cmd_remove, "serve": cmd_serve}
