@@ -56,7 +56,16 @@ def _split_names(names: str) -> tuple[str, ...]:
 
 
 def _title_case_name(name: str) -> str:
-    return " ".join(w.capitalize() if w.isupper() and len(w) > 1 else w for w in name.split())
+    """``VLADIMIR (ZE'EV) KHANIN`` → ``Vladimir (Ze'ev) Khanin``; mixed-case names are kept."""
+
+    def fix(word: str) -> str:
+        if not (word.isupper() and len(word) > 1):
+            return word
+        low = word.lower()
+        i = next((k for k, c in enumerate(low) if c.isalpha()), 0)
+        return low[:i] + low[i:].capitalize()
+
+    return " ".join(fix(w) for w in name.split())
 
 
 def _date(m: re.Match[str]) -> str:
@@ -113,8 +122,15 @@ def infer_record(doc_id: str, text: str, path: str = "") -> DocumentRecord:
         if dm and not date:
             date = _date(dm)
         near_title = title_at >= 0 and title_at < i <= title_at + 2
-        if not authors and near_title and _NAME.match(plain) and len(plain.split()) <= 6 and plain != title:
-            authors = _split_names(plain)
+        names = _split_names(plain)
+        if (
+            not authors
+            and near_title
+            and plain != title
+            and names
+            and all(_NAME.match(n) and len(n.split()) <= 5 for n in names)
+        ):
+            authors = names
     if not title:
         title = doc_id
     return DocumentRecord(
@@ -156,6 +172,9 @@ def load_catalog(corpus_dir: Path, filename: str = "catalog.toml") -> dict[str, 
         authors = entry.get("authors", [])
         if isinstance(authors, str) or not all(isinstance(a, str) for a in authors):
             raise DocumentError(path, f"invalid catalog: docs.{doc_id!r}.authors must be a list of strings")
-        base = DocumentRecord(doc_id=doc_id, title=str(entry.get("title", "")))
+        found = sorted(q for q in Path(corpus_dir).glob(f"{doc_id}.*") if q.name != filename)
+        base = DocumentRecord(
+            doc_id=doc_id, title=str(entry.get("title", "")), path=str(found[0]) if found else ""
+        )
         records[doc_id] = merge_record(base, entry)
     return records

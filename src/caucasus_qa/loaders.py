@@ -125,6 +125,6 @@ def read_text(path: Path) -> str:
     text = decode_bytes(data, path)
     if ext in (".html", ".htm"):
         text = _read_html(text)
-    if not text.strip():
+    if not text.replace("\ufeff", "").strip():
         raise DocumentError(path, "no text content (whitespace only)")
     return text
