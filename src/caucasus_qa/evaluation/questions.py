@@ -124,20 +124,20 @@ class _Gold(BaseModel):
 
     def _check_answerable(self) -> None:
         if not self.evidence:
-            raise ValueError("evidence must not be empty for an answerable item")
+            raise ValueError("evidence: must not be empty for an answerable item")
         if len(self.evidence) > 3:
-            raise ValueError("evidence holds 1 to 3 quotes")
+            raise ValueError("evidence: holds 1 to 3 quotes")
         if not self.keywords:
-            raise ValueError("keywords must not be empty for an answerable item")
+            raise ValueError("keywords: must not be empty for an answerable item")
         if not self.answer:
-            raise ValueError("answer must not be empty for an answerable item")
+            raise ValueError("answer: must not be empty for an answerable item")
         if not self.docs:
-            raise ValueError("doc must name at least one file for an answerable item")
+            raise ValueError("doc: must name at least one file for an answerable item")
         norm_answer = normalize_for_match(self.answer)
         # keywords are what a correct answer must contain, so the gold answer must contain them
         for k in self.keywords:
             if normalize_for_match(k) not in norm_answer:
-                raise ValueError(f"keyword {k!r} does not occur in the gold answer")
+                raise ValueError(f"keywords: {k!r} does not occur in the gold answer")
 
 
 class Question(_Gold):
@@ -155,19 +155,19 @@ class Question(_Gold):
     def _by_type(self) -> Question:
         if self.type == "unanswerable":
             if self.evidence:
-                raise ValueError("evidence must be [] for an unanswerable question")
+                raise ValueError("evidence: must be [] for an unanswerable question")
             if self.keywords:
-                raise ValueError("keywords must be [] for an unanswerable question")
+                raise ValueError("keywords: must be [] for an unanswerable question")
             if self.answer:
-                raise ValueError('answer must be "" for an unanswerable question')
+                raise ValueError('answer: must be "" for an unanswerable question')
             return self
         self._check_answerable()
         if self.type == "multi" and len(self.evidence) < 2:
-            raise ValueError("evidence of a multi question needs one quote per passage (at least 2)")
+            raise ValueError("evidence: a multi question needs one quote per passage (at least 2)")
         if self.type == "citation" and len(self.evidence) < 2:
-            raise ValueError("evidence of a citation question needs the claim and the reference text")
+            raise ValueError("evidence: a citation question needs the claim and the reference text")
         if self.type != "multi" and len(self.docs) != 1:
-            raise ValueError(f"doc of a {self.type} question names exactly one file")
+            raise ValueError(f"doc: a {self.type} question names exactly one file")
         return self
 
     @property
@@ -180,6 +180,14 @@ class Conversation(_Gold):
 
     turns: list[str]
     standalone: str
+    type: QuestionType | None = None  # what kind of question the follow-up is; never unanswerable
+
+    @field_validator("type")
+    @classmethod
+    def _answerable_type(cls, v: str | None) -> str | None:
+        if v == "unanswerable":
+            raise ValueError("a conversation follow-up must be answerable")
+        return v
 
     @field_validator("turns")
     @classmethod
@@ -208,8 +216,12 @@ class Conversation(_Gold):
 def _format_validation_error(where: str, ident: str, err: ValidationError) -> list[str]:
     lines = []
     for e in err.errors():
-        field = ".".join(str(p) for p in e["loc"]) or "(line)"
-        lines.append(f"{where} ({ident}): field '{field}': {e['msg']}")
+        field = ".".join(str(p) for p in e["loc"])
+        msg = e["msg"]
+        if not field:  # a model-level check: its message starts with the field at fault
+            m = re.match(r"(?:Value error, )?(\w+): (.*)", msg, re.DOTALL)
+            field, msg = (m.group(1), m.group(2)) if m else ("(line)", msg)
+        lines.append(f"{where} ({ident}): field '{field}': {msg}")
     return lines
 
 
