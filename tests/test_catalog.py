@@ -49,6 +49,8 @@ def test_urls_named_in_the_text(catalog: dict[str, Any]) -> None:
     assert "globaldefensecorp.com" in catalog["004_2e4681bc52934605"].url
     raw = (CORPUS / "001_a928311d0961af7f.txt").read_text(encoding="utf-8")
     assert infer_record("001_a928311d0961af7f", raw).url == "https://doi.org/10.1111/mepo.12741"
+    raw4 = (CORPUS / "004_2e4681bc52934605.txt").read_text(encoding="utf-8")
+    assert infer_record("004_2e4681bc52934605", raw4).url == "https://www.globaldefensecorp.com"
 
 
 def test_citation(catalog: dict[str, Any]) -> None:

@@ -76,10 +76,16 @@ def _date(m: re.Match[str]) -> str:
 
 
 def find_url(text: str) -> str:
-    """A DOI link if the text has one, else the first URL that is not inside a footnote-like line."""
+    """The document's own address: a DOI link, else the site named in a copyright line."""
     doi = _DOI.search(text)
     if doi:
         return doi.group().rstrip(".,;>")
+    for line in text.splitlines():
+        if line.lstrip().startswith(("©", "Copyright")):
+            site = _URL.search(line)
+            if site:
+                url = site.group().rstrip(".,;>")
+                return url if url.startswith("http") else f"https://{url}"
     return ""
 
 
