@@ -56,7 +56,7 @@ def build_app(qa: Assistant) -> gr.Blocks:
                             label="Conversation",
                             elem_id="cqa-chat",
                             height="min(70vh, 640px)",
-                            buttons=["copy_all"],
+                            buttons=[],  # Gradio's copy buttons copy raw HTML; answers carry their own
                             feedback_options=("Like", "Dislike"),
                             examples=[{"text": q} for q in chat.EXAMPLES],
                             placeholder="Ask a question, or pick an example.",

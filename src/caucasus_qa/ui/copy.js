@@ -1,10 +1,22 @@
-// Copy buttons inside answers (<button class="cqa-copy" data-copy="...">). Inline handlers are
-// stripped by the chat's sanitizer, so one delegated listener does the work.
+// "Copy" links inside answers (<a class="cqa-copy" href="#cqa-copy-tN">). The chat's sanitizer strips
+// inline handlers and data attributes, so one delegated listener rebuilds the text from the page:
+// the answer as shown, then the numbered sources of that turn from the source cards.
 document.addEventListener("click", async (event) => {
-  const button = event.target instanceof Element ? event.target.closest(".cqa-copy") : null;
-  if (!button) return;
+  const link = event.target instanceof Element ? event.target.closest("a.cqa-copy") : null;
+  if (!link) return;
   event.preventDefault();
-  const text = button.getAttribute("data-copy") || "";
+  const turn = (link.getAttribute("href") || "").replace("#cqa-copy-t", "");
+  const message = link.closest(".message-content") || link.parentElement?.parentElement || document.body;
+  const body = message.querySelector(".cqa-answer, .cqa-abstain");
+  const lines = [body ? body.innerText.trim() : ""];
+  const cards = document.querySelectorAll(`[id^="cqa-t${turn}-s"]`);
+  if (cards.length) lines.push("");
+  cards.forEach((card) => {
+    const title = card.querySelector("summary")?.innerText.trim() || "";
+    const byline = card.querySelector(".cqa-byline")?.innerText.replace(/\s*score\s+[\d.]+\s*$/, "").trim() || "";
+    lines.push(byline ? `${title} — ${byline}` : title);
+  });
+  const text = lines.join("\n");
   try {
     await navigator.clipboard.writeText(text);
   } catch (err) {
@@ -17,7 +29,7 @@ document.addEventListener("click", async (event) => {
     document.execCommand("copy");
     area.remove();
   }
-  const label = button.textContent;
-  button.textContent = "Copied";
-  setTimeout(() => { button.textContent = label; }, 1500);
+  const label = link.textContent;
+  link.textContent = "Copied";
+  setTimeout(() => { link.textContent = label; }, 1500);
 });

@@ -82,11 +82,10 @@ def answer_html(ans: dict[str, Any], turn: int) -> str:
     else:
         parts.append(f'<div class="cqa-answer">{body}</div>')
     mode = ans.get("mode") or "extractive"
-    copy = escape(plain_answer(ans), quote=True)
     parts.append(
-        f'<p class="cqa-meta">{escape(str(mode))} answer · {len(ranks)} sources'
-        f' <button type="button" class="cqa-copy" data-copy="{copy}"'
-        f' aria-label="Copy answer {turn}">Copy</button></p>'
+        f'<p class="cqa-meta">{escape(str(mode))} answer · {len(ranks)} sources · '
+        f'<a class="cqa-copy" role="button" href="#cqa-copy-t{turn}" '
+        'title="Copy answer and sources">Copy</a></p>'
     )
     return "\n".join(parts)
 
@@ -161,13 +160,6 @@ def conversation_sources_html(answers: Sequence[dict[str, Any]]) -> str:
             f"{sources_html(answers[turn - 1], turn)}</details>"
         )
     return "".join(parts)
-
-
-def plain_answer(ans: dict[str, Any]) -> str:
-    """Answer text followed by its numbered sources, for the copy button."""
-    lines = [str(ans.get("answer", "")), ""]
-    lines += [f"[{s['rank']}] {s.get('citation') or s.get('title', '')}" for s in ans.get("sources", [])]
-    return "\n".join(lines).strip()
 
 
 def user_html(question: str) -> str:

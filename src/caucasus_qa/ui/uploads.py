@@ -31,7 +31,11 @@ def sanitize_filename(name: str) -> str:
     Raises :class:`DocumentError` when nothing usable is left.
     """
     base = re.split(r"[\\/]", name.replace("\x00", ""))[-1]
-    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    base = "".join(  # accents dropped, other non-ASCII characters become separators
+        ch if ch.isascii() else "_"
+        for ch in unicodedata.normalize("NFKD", base)
+        if unicodedata.category(ch) != "Mn"
+    )
     stem, dot, ext = base.rpartition(".")
     if not dot:
         stem, ext = base, ""
