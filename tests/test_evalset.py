@@ -18,7 +18,6 @@ from caucasus_qa.evaluation.questions import (
     EvalSetError,
     Question,
     cleaned_texts,
-    fallback_clean_text,
     full_texts,
     load_conversations,
     load_questions,
@@ -33,18 +32,6 @@ QUESTIONS = ROOT / "eval" / "questions.jsonl"
 CONVERSATIONS = ROOT / "eval" / "conversations.jsonl"
 DOCS = sorted(p.name for p in CORPUS.glob("*.txt"))
 
-# Quotes that are right but that the parser does not yet reproduce. Each entry is (id, evidence index).
-# They are checked by a strict xfail below: once the parser is fixed, that test fails and the entry
-# must be removed from this list.
-KNOWN_PARSER_GAPS: dict[tuple[str, int], str] = {
-    # 003: the footnote-77 entry continued on the next page ("Ilya Roubanis, “Old enemies make new
-    # friends: ...,” Foreign Policy Centre,") is spliced into the body sentence "Again on September 16,
-    # 2022 Iran | moved a massive 50,000 troops force along its border with Armenia".
-    ("q050", 0): "003 footnote continuation spliced into body",
-    ("q115", 0): "003 footnote continuation spliced into body",
-    ("q140", 1): "003 footnote continuation spliced into body",
-}
-
 
 @cache
 def _questions() -> list[Question]:
@@ -57,18 +44,13 @@ def _conversations() -> list[Conversation]:
 
 
 @cache
-def _texts() -> tuple[dict[str, str], str]:
+def _texts() -> dict[str, str]:
     return cleaned_texts(CORPUS)
 
 
 @cache
 def _full() -> dict[str, str]:
     return full_texts(CORPUS)
-
-
-def _gap_id(line: str) -> tuple[str, int] | None:
-    m = re.match(r"(\w+): field 'evidence\[(\d+)\]'", line)
-    return (m.group(1), int(m.group(2))) if m else None
 
 
 # --------------------------------------------------------------------------- schema and counts
@@ -231,33 +213,22 @@ def test_conversations_load() -> None:
 
 
 def test_every_question_quote_is_in_the_cleaned_text() -> None:
-    texts, source = _texts()
+    texts = _texts()
     assert set(DOCS) <= set(texts)
     errors = validate_evidence(_questions(), texts, _full())
-    errors = [e for e in errors if _gap_id(e) not in KNOWN_PARSER_GAPS]
-    assert not errors, f"({source}) " + "\n".join(errors)
+    assert not errors, "\n".join(errors)
 
 
 def test_every_conversation_quote_is_in_the_cleaned_text() -> None:
-    texts, source = _texts()
+    texts = _texts()
     errors = validate_evidence(_conversations(), texts, _full())
-    errors = [e for e in errors if _gap_id(e) not in KNOWN_PARSER_GAPS]
-    assert not errors, f"({source}) " + "\n".join(errors)
-
-
-@pytest.mark.xfail(strict=True, reason="parser gaps listed in KNOWN_PARSER_GAPS; remove entries once fixed")
-def test_known_parser_gaps() -> None:
-    texts, _ = _texts()
-    errors = validate_evidence(_questions(), texts, _full())
-    assert not [e for e in errors if _gap_id(e) in KNOWN_PARSER_GAPS]
+    assert not errors, "\n".join(errors)
 
 
 def test_quotes_do_not_straddle_paragraphs() -> None:
-    try:
-        from caucasus_qa.loaders import read_text
-        from caucasus_qa.parse import parse_document
-    except ModuleNotFoundError:
-        pytest.skip("caucasus_qa.parse not available yet")
+    from caucasus_qa.loaders import read_text
+    from caucasus_qa.parse import parse_document
+
     units: dict[str, list[str]] = {}
     for name in DOCS:
         path = CORPUS / name
@@ -271,8 +242,6 @@ def test_quotes_do_not_straddle_paragraphs() -> None:
         if getattr(item, "type", None) == "metadata":
             continue
         for i, quote in enumerate(item.evidence):
-            if (item.id, i) in KNOWN_PARSER_GAPS:
-                continue
             needle = normalize_for_match(quote)
             if not any(needle in u for d in item.docs for u in units[d]):
                 bad.append(f"{item.id} evidence[{i}]")
@@ -351,7 +320,7 @@ def test_invalid_json_rejected(tmp_path: Path) -> None:
 def test_quote_not_in_text_is_reported(tmp_path: Path) -> None:
     row = {**GOOD, "evidence": ["around 30,000 Mountain Jews remain", "Azerbaijan has 90,000 Mountain Jews"]}
     qs = load_questions(_write(tmp_path, row))
-    texts, _ = _texts()
+    texts = _texts()
     errors = validate_evidence(qs, texts)
     assert len(errors) == 1
     assert errors[0].startswith("x001: field 'evidence[1]'")
@@ -368,7 +337,7 @@ def test_metadata_quote_checked_against_full_text(tmp_path: Path) -> None:
         "keywords": ["Khanin"],
     }
     qs = load_questions(_write(tmp_path, row))
-    texts, _ = _texts()
+    texts = _texts()
     assert validate_evidence(qs, texts, _full()) == []
     as_factoid = load_questions(_write(tmp_path, {**row, "type": "factoid"}))
     assert validate_evidence(as_factoid, {"000_58fd850d681a9b3e.txt": "nothing here"}, _full())
@@ -406,13 +375,3 @@ def test_normalize_for_match() -> None:
     )
     assert normalize_for_match("initi-atives, (2023)!") == "initiatives 2023"
     assert normalize_for_match("ﬁve") == "five"  # NFKC
-
-
-def test_fallback_cleaner_rejoins_broken_sentences() -> None:
-    raw = (
-        "The common denominator between these initi-\n\n¹ A note, https://example.org\n\n"
-        "atives was that Iran was engaged.\n\nIsrael鈥檚 ally."
-    )
-    text = normalize_for_match(fallback_clean_text(raw))
-    assert "between these initiatives was that iran was engaged" in text
-    assert "israels ally" in text

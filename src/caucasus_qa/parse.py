@@ -216,6 +216,10 @@ def _looks_like_reference(text: str) -> bool:
     return bool(re.search(r"https?://|www\.|<http", text))
 
 
+# "Ilya Roubanis, “Old enemies make new friends: …,” Foreign Policy Centre," — an author then a quoted title
+_AUTHOR_TITLE_START = re.compile(r"^[A-Z][\w.'’\- ]{1,60}, [“\"]")
+
+
 class _Walker:
     """Routes text blocks to body paragraphs or footnote entries."""
 
@@ -262,6 +266,13 @@ class _Walker:
         next_is_note = nxt is not None and nxt.kind == "note"
         if self.prev_role == "note" and (next_is_note or _looks_like_reference(text)):
             return True
+        if (
+            self.prev_role == "note"
+            and _AUTHOR_TITLE_START.match(text)
+            and nxt is not None
+            and _looks_like_reference(nxt.text)
+        ):
+            return True  # a further citation of the same note, its URL on the next line
         starts_small = text[:1].islower() or text[:1].isdigit() or text.startswith("<")
         return next_is_note and is_open(last) and (starts_small or _looks_like_reference(text))
 

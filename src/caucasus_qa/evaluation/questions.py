@@ -11,7 +11,6 @@ files and print the number of questions per type and split.
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import sys
@@ -351,66 +350,6 @@ def validate_evidence(
 
 # --------------------------------------------------------------------------- cleaned texts
 
-_SUP_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-_NOTE_START = re.compile(rf"^(?:<sup>\s*\d+\s*</sup>|[{_SUP_DIGITS}]+|-?\s*\(\d+\)\s|\(\d+\)|©|---)")
-_TERMINAL = (".", "?", "!", ":", '"', "”", "’", ")", "]")
-
-
-def _repair_gbk_mojibake(text: str) -> str:
-    """Undo UTF-8 bytes that were decoded as GBK (``Israel鈥檚`` → ``Israel’s``); lossy on some quotes."""
-    out = bytearray()
-    for ch in text:
-        try:
-            out += ch.encode("gbk") if ord(ch) > 127 else ch.encode("ascii")
-        except UnicodeEncodeError:
-            out += ch.encode("utf-8")
-    return out.decode("utf-8", errors="ignore")
-
-
-def _strip_markup(block: str) -> str:
-    block = re.sub(r"<sup>\s*\d+\s*</sup>", "", block)
-    block = re.sub(r"⁽[⁰-⁹\d]+⁾", "", block)
-    block = re.sub(rf"[{_SUP_DIGITS}]+", "", block)
-    block = re.sub(r"^#+\s*", "", block)
-    block = block.replace("**", "").replace("\\$", "$").replace("\\_", "_")
-    block = re.sub(r"(?<![\w*])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![\w*])", r"\1", block)
-    return " ".join(block.split())
-
-
-def fallback_clean_text(raw: str) -> str:
-    """A rough cleaner used only while ``caucasus_qa.parse`` does not exist.
-
-    Body blocks are rejoined across page/footnote breaks (a block that does not end a
-    sentence continues in the next body block; a trailing hyphen is dropped), notes are
-    appended after the body so that citation quotes can be checked too.
-    """
-    if "鈥" in raw:
-        raw = _repair_gbk_mojibake(raw)
-    blocks = [b.strip() for b in re.split(r"\n\s*\n", raw) if b.strip()]
-    body: list[str] = []
-    notes: list[str] = []
-    after_rule = False
-    for block in blocks:
-        is_note = bool(_NOTE_START.match(block)) or "http" in block or "via Wikicommons" in block
-        if after_rule and not is_note:
-            is_note, after_rule = True, False
-        if block.strip() == "---":
-            after_rule = True
-            continue
-        if block.startswith("Endnotes"):
-            continue
-        clean = _strip_markup(block)
-        if is_note:
-            notes.append(clean)
-            continue
-        if body and body[-1].endswith("-") and body[-1][-2:-1].isalpha():
-            body[-1] = body[-1][:-1] + clean
-        elif body and not body[-1].endswith(_TERMINAL):
-            body[-1] = body[-1] + " " + clean
-        else:
-            body.append(clean)
-    return "\n\n".join(body) + "\n\n" + "\n\n".join(notes)
-
 
 def _corpus_files(corpus: Path) -> list[Path]:
     from caucasus_qa.settings import SUPPORTED_EXTENSIONS
@@ -422,39 +361,22 @@ def _corpus_files(corpus: Path) -> list[Path]:
     )
 
 
-def _optional_module(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None
+def cleaned_texts(corpus_dir: str | Path | None = None) -> dict[str, str]:
+    """Cleaned body text of every corpus document, keyed by file name.
 
-
-def cleaned_texts(corpus_dir: str | Path | None = None) -> tuple[dict[str, str], str]:
-    """Cleaned body text of every corpus document, keyed by file name, and where it came from.
-
-    With ``caucasus_qa.parse`` present, a document's text is ``parse_document(...).text``
-    followed by the text of its footnotes (so that the reference quoted by a citation
-    question can be checked) and the source is ``"parser"``; otherwise it is
-    :func:`fallback_clean_text` of the raw file and the source is ``"fallback"``.
+    A document's text is ``parse_document(...).text`` followed by the text of its footnotes, so
+    that the reference quoted by a citation question can be checked too.
     """
+    from caucasus_qa.loaders import read_text
+    from caucasus_qa.parse import parse_document
+
     corpus = Path(corpus_dir) if corpus_dir else DEFAULT_CORPUS_DIR
-    files = _corpus_files(corpus)
-    parse_mod = _optional_module("caucasus_qa.parse")
     out: dict[str, str] = {}
-    if parse_mod is None:
-        for p in files:
-            out[p.name] = fallback_clean_text(p.read_text(encoding="utf-8", errors="replace"))
-        return out, "fallback"
-    loaders = _optional_module("caucasus_qa.loaders")
-    for p in files:
-        raw = loaders.read_text(p) if loaders else p.read_text(encoding="utf-8", errors="replace")
-        parsed = parse_mod.parse_document(raw, doc_id=p.stem, path=str(p))
-        notes = getattr(parsed, "footnotes", {}) or {}
-        note_texts = [getattr(n, "text", str(n)) for n in notes.values()]
-        out[p.name] = parsed.text + "\n\n" + "\n\n".join(note_texts)
-    return out, "parser"
+    for p in _corpus_files(corpus):
+        parsed = parse_document(read_text(p), doc_id=p.stem, path=str(p))
+        notes = "\n\n".join(n.text for n in parsed.footnotes.values())
+        out[p.name] = parsed.text + "\n\n" + notes
+    return out
 
 
 def full_texts(corpus_dir: str | Path | None = None) -> dict[str, str]:
@@ -463,17 +385,11 @@ def full_texts(corpus_dir: str | Path | None = None) -> dict[str, str]:
     The parser drops author, date, venue and copyright lines from the body on purpose;
     the evidence of a ``metadata`` question is such a line, so it is checked here.
     """
+    from caucasus_qa.clean import clean_text
+    from caucasus_qa.loaders import read_text
+
     corpus = Path(corpus_dir) if corpus_dir else DEFAULT_CORPUS_DIR
-    clean_mod = _optional_module("caucasus_qa.clean")
-    loaders = _optional_module("caucasus_qa.loaders")
-    out: dict[str, str] = {}
-    for p in _corpus_files(corpus):
-        raw = loaders.read_text(p) if loaders else p.read_text(encoding="utf-8", errors="replace")
-        if clean_mod is not None and hasattr(clean_mod, "clean_text"):
-            out[p.name] = clean_mod.clean_text(raw)
-        else:
-            out[p.name] = _repair_gbk_mojibake(raw) if "鈥" in raw else raw
-    return out
+    return {p.name: clean_text(read_text(p)) for p in _corpus_files(corpus)}
 
 
 # --------------------------------------------------------------------------- CLI
@@ -508,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for p in (DEFAULT_EVAL_DIR / "questions.jsonl", DEFAULT_EVAL_DIR / "conversations.jsonl")
         if p.exists()
     ]
-    texts, source = cleaned_texts()
+    texts = cleaned_texts()
     meta = full_texts()
     status = 0
     for path in paths:
@@ -531,7 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{path.name}: {e}", file=sys.stderr)
         if errors:
             print(
-                f"{path}: {len(errors)} evidence quote(s) not found (cleaned text from {source})",
+                f"{path}: {len(errors)} evidence quote(s) not found",
                 file=sys.stderr,
             )
             status = 1
