@@ -109,7 +109,7 @@ class Chunker:
         counts = self.count_tokens([text[a:b] for a, b in words])
         out: list[_Piece] = []
         cur_start, cur_tokens = words[0][0], 0
-        for (a, b), n in zip(words, counts, strict=True):
+        for (a, _end), n in zip(words, counts, strict=True):
             if cur_tokens and cur_tokens + n > budget:
                 out.append(_Piece(cur_start, a, cur_tokens, p))
                 cur_start, cur_tokens = a, 0
@@ -117,9 +117,7 @@ class Chunker:
         out.append(_Piece(cur_start, end, cur_tokens, p))
         return out
 
-    def _pack(
-        self, doc: ParsedDocument, paragraphs: list[Paragraph], budget: int
-    ) -> Iterator[list[_Piece]]:
+    def _pack(self, doc: ParsedDocument, paragraphs: list[Paragraph], budget: int) -> Iterator[list[_Piece]]:
         current: list[_Piece] = []
         for paragraph in paragraphs:
             pieces = self._pieces(doc, paragraph, budget)
@@ -159,7 +157,9 @@ class Chunker:
         if window:
             yield window
 
-    def _fit(self, doc: ParsedDocument, section: tuple[str, ...], pieces: list[_Piece], limit: int) -> list[Chunk]:
+    def _fit(
+        self, doc: ParsedDocument, section: tuple[str, ...], pieces: list[_Piece], limit: int
+    ) -> list[Chunk]:
         """Build the chunk and check it exactly; halve it (or cut words) until it fits."""
         start, end = pieces[0].start, pieces[-1].end
         chunk = _make_chunk(doc, section, pieces, start, end)
@@ -196,9 +196,12 @@ def _make_chunk(
     end -= len(text) - len(text.rstrip())
     text = doc.text[start:end]
     numbers: list[int] = []
+    markers: list[tuple[int, int]] = []
     for paragraph in dict.fromkeys(p.paragraph for p in pieces):
         for offset, number in paragraph.marker_offsets:
             at = paragraph.start + offset
+            if start <= at <= end and number in doc.footnotes:
+                markers.append((at - start, number))
             if start <= at <= end and number not in numbers:
                 numbers.append(number)
     refs = tuple(doc.footnotes[n].text for n in numbers if n in doc.footnotes)
@@ -214,12 +217,15 @@ def _make_chunk(
         end=end,
         footnotes=tuple(numbers),
         references=refs,
+        markers=tuple(markers),
     )
 
 
 def _link(doc: ParsedDocument, chunks: list[Chunk]) -> list[Chunk]:
     chunks = [c for c in chunks if c.text.strip()]
-    positioned = [replace(c, position=i, chunk_id=chunk_id(doc.doc_id, i, c.text)) for i, c in enumerate(chunks)]
+    positioned = [
+        replace(c, position=i, chunk_id=chunk_id(doc.doc_id, i, c.text)) for i, c in enumerate(chunks)
+    ]
     ids = [c.chunk_id for c in positioned]
     return [
         replace(c, prev_id=ids[i - 1] if i else "", next_id=ids[i + 1] if i + 1 < len(ids) else "")
@@ -231,7 +237,16 @@ def embed_header(record: DocumentRecord, section: tuple[str, ...] | str) -> str:
     """The metadata text embedded with every chunk (must match ``to_node``'s EMBED content)."""
     sec = section if isinstance(section, str) else SECTION_SEP.join(section)
     return to_node(
-        Chunk(chunk_id="x", doc_id=record.doc_id, text="", section=sec, paragraph_index=0, position=0, start=0, end=0),
+        Chunk(
+            chunk_id="x",
+            doc_id=record.doc_id,
+            text="",
+            section=sec,
+            paragraph_index=0,
+            position=0,
+            start=0,
+            end=0,
+        ),
         record,
     ).get_content(MetadataMode.EMBED)
 
@@ -253,6 +268,7 @@ def to_node(chunk: Chunk, record: DocumentRecord) -> TextNode:
         "next_id": chunk.next_id,
         "footnotes": ",".join(str(n) for n in chunk.footnotes),
         "references": json.dumps(list(chunk.references), ensure_ascii=False),
+        "markers": ",".join(f"{offset}:{number}" for offset, number in chunk.markers),
     }
     hidden = [k for k in metadata if k not in EMBED_KEYS]
     node = TextNode(
@@ -285,4 +301,11 @@ def from_metadata(chunk_id_: str, text: str, metadata: dict[str, object]) -> Chu
         references=tuple(json.loads(str(metadata.get("references") or "[]"))),
         prev_id=str(metadata.get("prev_id", "")),
         next_id=str(metadata.get("next_id", "")),
+        markers=parse_markers(str(metadata.get("markers") or "")),
     )
+
+
+def parse_markers(text: str) -> tuple[tuple[int, int], ...]:
+    """``"12:3,40:4"`` → ``((12, 3), (40, 4))`` (offset in the chunk text, footnote number)."""
+    pairs = (item.split(":", 1) for item in text.split(",") if ":" in item)
+    return tuple((int(offset), int(number)) for offset, number in pairs)

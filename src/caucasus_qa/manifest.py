@@ -64,6 +64,7 @@ class Manifest:
                         c = json.loads(line)
                         c["footnotes"] = tuple(c["footnotes"])
                         c["references"] = tuple(c["references"])
+                        c["markers"] = tuple((int(a), int(b)) for a, b in c.get("markers", ()))
                         chunks[c["chunk_id"]] = Chunk(**c)
         return cls(docs, chunks)
 

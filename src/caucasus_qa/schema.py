@@ -1,4 +1,7 @@
-"""Public types that flow through the pipeline: clean → parse → chunk → index → retrieve → answer → present."""
+"""Public types that flow through the pipeline.
+
+clean → parse → chunk → index → retrieve → answer → present.
+"""
 
 from __future__ import annotations
 
@@ -88,6 +91,7 @@ class Chunk:
     references: tuple[str, ...] = ()  # entries of those footnotes, same order
     prev_id: str = ""
     next_id: str = ""
+    markers: tuple[tuple[int, int], ...] = ()  # (offset in ``text`` where a footnote marker stood, number)
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ class Source:
     end: int = 0
     footnotes: list[int] = field(default_factory=list)
     highlights: list[tuple[int, int]] = field(default_factory=list)  # spans in ``text`` used by the answer
+    markers: list[tuple[int, int]] = field(default_factory=list)  # (offset in ``text``, footnote number)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
