@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from functools import cache
 
 import pytest
@@ -75,11 +76,11 @@ def test_chunks_carry_the_references_of_the_footnotes_they_cite(chunked):
 def test_chunk_ids_are_deterministic_and_neighbours_linked(chunked, parsed_corpus):
     s = Settings()
     again = Chunker(token_counter(s), s.max_seq_tokens, s.chunk_tokens, s.chunk_overlap_sentences)
-    for doc_id, (doc, chunks) in chunked.items():
+    for doc_id, (_doc, chunks) in chunked.items():
         ids = [c.chunk_id for c in chunks]
         assert ids == [c.chunk_id for c in again.chunk(parsed_corpus[doc_id])]
         assert len(set(ids)) == len(ids) and all(i.startswith(doc_id + ":") for i in ids)
-        for a, b in zip(chunks, chunks[1:], strict=False):
+        for a, b in itertools.pairwise(chunks):
             assert a.next_id == b.chunk_id and b.prev_id == a.chunk_id
         assert chunks[0].prev_id == "" and chunks[-1].next_id == ""
 

@@ -74,18 +74,34 @@ def test_console_script_reports_errors_on_one_line(tmp_path):
 @pytest.mark.integration
 def test_ask_json_and_docs(qa, capsys):
     args = ["--store-dir", str(qa.settings.store_dir), "--corpus-dir", str(CORPUS)]
-    assert main(["ask", "--json", "-k", "3", "Who", "wrote", "about", "the", "Zangezur", "corridor?", *args]) == 0
+    assert (
+        main(["ask", "--json", "-k", "3", "Who", "wrote", "about", "the", "Zangezur", "corridor?", *args])
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"question", "answer", "abstained", "sources"}
     assert len(out["sources"]) == 3
     src = out["sources"][0]
-    assert set(src) >= {"rank", "text", "doc_id", "title", "authors", "section", "references", "citation", "score"}
+    assert set(src) >= {
+        "rank",
+        "text",
+        "doc_id",
+        "title",
+        "authors",
+        "section",
+        "references",
+        "citation",
+        "score",
+    }
     assert src["rank"] == 1 and isinstance(src["authors"], list)
 
     assert main(["docs", "--json", *args]) == 0
     docs = json.loads(capsys.readouterr().out)
     assert len(docs) == 5 and all(d["chunks"] > 0 and d["title"] for d in docs)
 
-    assert main(["ask", "--doc", "004_2e4681bc52934605", "Which", "drones", "did", "Israel", "sell?", *args]) == 0
+    assert (
+        main(["ask", "--doc", "004_2e4681bc52934605", "Which", "drones", "did", "Israel", "sell?", *args])
+        == 0
+    )
     text = capsys.readouterr().out
     assert "Sources:" in text and "[1]" in text

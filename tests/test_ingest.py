@@ -46,10 +46,15 @@ def test_modified_file_replaces_only_its_own_chunks(mini_corpus, tmp_path):
     other = {k: v for k, v in before.items() if k.startswith("000_")}
 
     path = mini_corpus / "004_2e4681bc52934605.txt"
-    path.write_bytes(path.read_bytes() + b"\nArmenia and Azerbaijan signed a test accord on lake trout.\n")
+    anchor = "Some 2,000 Russian peacekeepers entered the region"
+    text = path.read_text(encoding="utf-8")
+    assert anchor in text
+    path.write_text(
+        text.replace(anchor, "Both sides also signed a test accord on lake trout. " + anchor), "utf-8"
+    )
     report = qa.ingest()
     assert report.updated_docs == 1 and report.unchanged_docs == 1
-    assert 1 <= report.embedded_chunks <= 2  # only the changed tail is embedded again
+    assert 1 <= report.embedded_chunks <= 2  # only the changed passage is embedded again
     after = store_state(qa)
     assert {k: v for k, v in after.items() if k.startswith("000_")} == other
     assert any("lake trout" in v for v in after.values())
@@ -132,8 +137,8 @@ def test_store_built_with_another_model_is_refused(tmp_path):
     [
         (
             "Why does Iran see Azerbaijan as a threat?",
-            "001_a928311d0961af7f",
-            "Azerbaijan's takeover of Karabakh has further exacerbated Iran's concerns",
+            "002_b66d9f311757d21f",
+            "Iran believes that it is also targeted by Azerbaijan",
         ),
         (
             "How many joint military exercises did Turkey and Azerbaijan hold in 2022?",

@@ -72,7 +72,7 @@ class SentenceTransformerEmbedding(BaseEmbedding):
 
     @property
     def model(self) -> SentenceTransformer:
-        return self._model  # type: ignore[no-any-return]
+        return self._model
 
     @property
     def dimension(self) -> int:
@@ -97,18 +97,20 @@ class SentenceTransformerEmbedding(BaseEmbedding):
         return np.asarray(out, dtype=np.float32)
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self.encode([query])[0].tolist()  # type: ignore[no-any-return]
+        return self.encode([query])[0].tolist()
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
 
     def _get_text_embedding(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()  # type: ignore[no-any-return]
+        return self.encode([text])[0].tolist()
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(texts).tolist()  # type: ignore[no-any-return]
+        return self.encode(texts).tolist()
 
 
-def build_embedding(model_path: Path | None, model_name: str, device: str, batch_size: int) -> SentenceTransformerEmbedding:
+def build_embedding(
+    model_path: Path | None, model_name: str, device: str, batch_size: int
+) -> SentenceTransformerEmbedding:
     path = model_path or default_model_path()
     return SentenceTransformerEmbedding(load_model(str(path), device), model_name, batch_size)

@@ -66,13 +66,18 @@ def discover(settings: Settings, manifest: Manifest, paths: Iterable[Path]) -> d
     def add(path: Path, explicit: bool) -> None:
         if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
             if explicit:
-                raise DocumentError(path, f"unsupported extension {path.suffix or '(none)'!r}; "
-                                    f"expected one of {', '.join(SUPPORTED_EXTENSIONS)}")
+                raise DocumentError(
+                    path,
+                    f"unsupported extension {path.suffix or '(none)'!r}; "
+                    f"expected one of {', '.join(SUPPORTED_EXTENSIONS)}",
+                )
             return
         doc_id = doc_id_for(path)
         other = found.get(doc_id)
         if other is not None and other.resolve() != path.resolve():
-            raise DocumentError(path, f"document id {doc_id!r} is already used by {other}; rename one of them")
+            raise DocumentError(
+                path, f"document id {doc_id!r} is already used by {other}; rename one of them"
+            )
         found[doc_id] = path
 
     corpus = settings.corpus_dir
@@ -220,7 +225,9 @@ class Ingestor:
         todo = [n for n in nodes if n.node_id not in reuse]
         if todo:
             embedding = self.load_embedding()
-            vectors = embedding.encode([n.get_content(MetadataMode.EMBED) for n in todo], show_progress_bar=progress)
+            vectors = embedding.encode(
+                [n.get_content(MetadataMode.EMBED) for n in todo], show_progress_bar=progress
+            )
             for node, vec in zip(todo, vectors, strict=True):
                 node.embedding = vec.tolist()
         for node in nodes:

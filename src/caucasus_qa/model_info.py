@@ -7,12 +7,16 @@ not the network weights; loading sentence-transformers for them would cost secon
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ def model_info(settings: Settings) -> ModelInfo:
 
 
 @lru_cache(maxsize=4)
-def _tokenizer(path: str) -> object:
+def _tokenizer(path: str) -> Tokenizer:
     from tokenizers import Tokenizer
 
     tok = Tokenizer.from_file(str(Path(path) / "tokenizer.json"))
@@ -49,13 +53,13 @@ def _tokenizer(path: str) -> object:
     return tok
 
 
-def token_counter(settings: Settings):  # type: ignore[no-untyped-def]
+def token_counter(settings: Settings) -> Callable[[Sequence[str]], list[int]]:
     """Word pieces (no special tokens) per text, with the model's own fast tokenizer."""
     tok = _tokenizer(str(model_path(settings)))
 
     def count(texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        return [len(e.ids) for e in tok.encode_batch(list(texts), add_special_tokens=False)]  # type: ignore[attr-defined]
+        return [len(e.ids) for e in tok.encode_batch(list(texts), add_special_tokens=False)]
 
     return count

@@ -30,8 +30,12 @@ def doc_filters(docs: Sequence[str] | None) -> MetadataFilters | None:
     if not docs:
         return None
     if len(docs) == 1:
-        return MetadataFilters(filters=[MetadataFilter(key="doc_id", value=docs[0], operator=FilterOperator.EQ)])
-    return MetadataFilters(filters=[MetadataFilter(key="doc_id", value=list(docs), operator=FilterOperator.IN)])
+        return MetadataFilters(
+            filters=[MetadataFilter(key="doc_id", value=docs[0], operator=FilterOperator.EQ)]
+        )
+    return MetadataFilters(
+        filters=[MetadataFilter(key="doc_id", value=list(docs), operator=FilterOperator.IN)]
+    )
 
 
 def cosine_from_chroma(similarity: float | None) -> float:

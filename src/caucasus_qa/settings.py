@@ -24,7 +24,7 @@ class Settings(BaseSettings):
     store_dir: Path = Path(".caucasus_qa")
     catalog_file: str = "catalog.toml"
     chroma_url: str | None = Field(
-        default=None, description="http://host:port of a `chroma run` server; embedded store when unset"
+        default=None, description="http://host:port of a `chroma run` server; embedded when unset"
     )
     collection: str = "caucasus_qa"
 
@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     )
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
-    max_seq_tokens: int = Field(default=256, ge=16, description="the embedder's hard limit, specials included")
+    max_seq_tokens: int = Field(
+        default=256, ge=16, description="the embedder's hard limit, specials included"
+    )
 
     # chunking
     chunk_tokens: int = Field(default=160, ge=32, le=256, description="target word pieces of chunk text")

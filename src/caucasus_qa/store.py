@@ -6,6 +6,7 @@ our metadata; a store that does not match is refused with a message that says ho
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -42,7 +43,8 @@ def make_client(settings: Settings) -> Any:
             client.heartbeat()
         except Exception as err:  # chromadb raises assorted transport errors
             raise StoreError(
-                f"chroma_url: cannot reach the Chroma server at {settings.chroma_url} ({type(err).__name__}); "
+                f"chroma_url: cannot reach the Chroma server at {settings.chroma_url} "
+                f"({type(err).__name__}); "
                 "start it with `chroma run --path DIR --port PORT` or unset CAUCASUS_QA_CHROMA_URL"
             ) from err
         return client
@@ -59,7 +61,9 @@ def make_client(settings: Settings) -> Any:
 class Store:
     """One Chroma collection, checked against the embedding model that uses it."""
 
-    def __init__(self, settings: Settings, model_name: str, dimension: int, client: Any | None = None) -> None:
+    def __init__(
+        self, settings: Settings, model_name: str, dimension: int, client: Any | None = None
+    ) -> None:
         self.settings = settings
         self.model_name = model_name
         self.dimension = dimension
@@ -100,10 +104,8 @@ class Store:
 
     def reset(self) -> None:
         """Drop and recreate the collection (used by ``ingest --rebuild``)."""
-        try:
+        with contextlib.suppress(Exception):  # absent already: nothing to drop
             self.client.delete_collection(self.settings.collection)
-        except Exception:  # absent already: nothing to drop
-            pass
         self.collection = self.client.get_or_create_collection(
             name=self.settings.collection, metadata=self.expected_metadata
         )
