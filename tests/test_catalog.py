@@ -23,8 +23,13 @@ def test_every_corpus_file_has_a_full_record(catalog: dict[str, Any]) -> None:
     assert sorted(catalog) == DOC_IDS
     for doc_id, rec in catalog.items():
         assert rec.doc_id == doc_id
-        assert rec.title and rec.venue and rec.date[:4].isdigit() and rec.kind, doc_id
+        assert rec.title and rec.kind, doc_id
         assert rec.path.endswith(f"{doc_id}.txt")
+    # venue and date where the text (or the author's own citations) gives them; 002 names neither
+    assert all(
+        catalog[d].venue and catalog[d].date[:4].isdigit() for d in DOC_IDS if not d.startswith("002_")
+    )
+    assert (catalog["002_b66d9f311757d21f"].venue, catalog["002_b66d9f311757d21f"].date) == ("", "")
 
 
 @pytest.mark.parametrize(
@@ -32,7 +37,7 @@ def test_every_corpus_file_has_a_full_record(catalog: dict[str, Any]) -> None:
     [
         ("000_58fd850d681a9b3e", ("Vladimir (Ze'ev) Khanin",), "blog-post", "2022"),
         ("001_a928311d0961af7f", ("Emil A. Souleimanov",), "journal-article", "2024"),
-        ("002_b66d9f311757d21f", ("Tassadit Klaleche",), "journal-article", "2024"),
+        ("002_b66d9f311757d21f", ("Tassadit Klaleche",), "journal-article", ""),
         ("003_ccc9031e28dd9279", ("Ilya Roubanis",), "feature-article", "2024-05-30"),
         ("004_2e4681bc52934605", (), "opinion", "2021"),
     ],
