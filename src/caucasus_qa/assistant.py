@@ -15,7 +15,7 @@ from .errors import QuestionError
 from .ingest import Ingestor
 from .manifest import Manifest
 from .model_info import model_info
-from .retrieve import DenseRetriever, Hit
+from .retrieve import Hit, HybridRetriever
 from .schema import Answer, DocumentRecord, IngestReport, Source
 from .settings import Settings
 from .store import Store
@@ -67,7 +67,7 @@ class Assistant:
         self.settings = Settings.model_validate({**base.model_dump(), **updates})
         self._embedding: SentenceTransformerEmbedding | None = None
         self._store: Store | None = None
-        self._dense: DenseRetriever | None = None
+        self._dense: HybridRetriever | None = None  # dense + BM25 fusion
         self._manifest: tuple[int, Manifest] | None = None
 
     # -- lazily built parts -----------------------------------------------------------------
@@ -172,8 +172,9 @@ class Assistant:
             self.ingest()
 
     def _retrieve(self, query: str, k: int, docs: Sequence[str] | None) -> list[Hit]:
-        if self._dense is None:
-            self._dense = DenseRetriever(self.store, self.embedding)
+        manifest = self.manifest()
+        if self._dense is None or self._dense.manifest is not manifest:  # rebuilt after any ingest
+            self._dense = HybridRetriever(self.settings, self.store, self.embedding, manifest)
         return self._dense.retrieve(query, k, docs)
 
     def _check_question(self, question: object) -> str:

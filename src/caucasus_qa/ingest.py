@@ -19,6 +19,7 @@ from pathlib import Path
 
 from llama_index.core.schema import MetadataMode, TextNode
 
+from . import bm25
 from .catalog import load_catalog
 from .chunk import Chunker, to_node
 from .embed import SentenceTransformerEmbedding
@@ -158,6 +159,7 @@ class Ingestor:
                 store.delete_ids(orphans)
                 report.removed_chunks += len(orphans)
             manifest.save(s.manifest_file, s.chunks_file)
+            bm25.rebuild(s, manifest)  # keyword index follows chunks.jsonl
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -171,6 +173,7 @@ class Ingestor:
             report = IngestReport()
             self._write(store, manifest, [], [doc_id], report, progress=False)
             manifest.save(s.manifest_file, s.chunks_file)
+            bm25.rebuild(s, manifest)  # keyword index follows chunks.jsonl
         return report
 
     # -- stages -------------------------------------------------------------------------------

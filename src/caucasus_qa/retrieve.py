@@ -1,29 +1,69 @@
 """Retrieve stage: ranked passages for a query, optionally restricted to some documents.
 
-Dense retrieval goes through LlamaIndex (``VectorStoreIndex`` over the Chroma vector store, with
-``MetadataFilters`` that the Chroma integration turns into a ``where`` clause).
+Hybrid retrieval, all through LlamaIndex:
+
+* **dense**: ``VectorStoreIndex`` over the Chroma vector store (MiniLM; title and section are embedded
+  with each chunk), ``MetadataFilters`` on ``doc_id`` for the document filter;
+* **keyword**: ``BM25Retriever`` over a ``bm25s`` index of title + authors + venue + section + chunk
+  text + footnote references (see :mod:`caucasus_qa.bm25`), a weight mask for the document filter;
+* **fusion**: ``QueryFusionRetriever`` (``num_queries=1``: no query generation, and an explicit
+  ``MockLLM`` so that LlamaIndex never resolves its default OpenAI LLM) in reciprocal-rank mode, with
+  per-retriever weights (LlamaIndex's own RRF ignores ``retriever_weights``; :class:`WeightedRRF`
+  applies them and keys nodes by id rather than content hash);
+* **passages**: overlapping or adjacent chunks of one document among the results are merged into one
+  passage (chunks share a sentence of overlap; the duplicate sentence is dropped), never beyond
+  :data:`MAX_PASSAGE_CHARS`.
+
+``Hit.score`` (hence ``Source.score``) is the cosine similarity between the question and the passage's
+best chunk under the embedder (-1..1, in practice 0..0.8), whichever retriever found it — comparable
+across questions, and what the similarity floor (``min_score``) applies to. The order is the fused
+order, so scores need not decrease with rank; ``Hit.fused`` holds the fusion score.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
+import numpy as np
 from llama_index.core import VectorStoreIndex
-from llama_index.core.schema import NodeWithScore
+from llama_index.core.llms import MockLLM
+from llama_index.core.retrievers import QueryFusionRetriever
+from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
+from llama_index.core.schema import NodeWithScore, QueryBundle
 from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 
+from . import bm25 as bm25_mod
 from .chunk import from_metadata
 from .embed import SentenceTransformerEmbedding
+from .manifest import Manifest
 from .schema import Chunk
+from .settings import Settings
 from .store import Store
+
+MAX_PASSAGE_CHARS = 1500
 
 
 @dataclass(frozen=True)
 class Hit:
-    chunk: Chunk
-    score: float  # cosine similarity for dense hits
+    chunk: Chunk  # for a merged passage: a synthetic chunk spanning its parts (first part's id)
+    score: float  # cosine similarity of the question and the passage's best chunk
+    fused: float = 0.0  # fusion score that set the order
+    parts: tuple[str, ...] = field(default=())  # chunk ids merged into this passage
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Knobs chosen on the dev split (see the evaluation report)."""
+
+    dense_weight: float = 0.4
+    bm25_weight: float = 0.6
+    rrf_k: float = 20.0  # reciprocal_rerank mode only
+    depth: int = 40  # candidates asked of each retriever
+    mode: FUSION_MODES = FUSION_MODES.RELATIVE_SCORE
+    merge: bool = True  # merge overlapping/adjacent result chunks into one passage
 
 
 def doc_filters(docs: Sequence[str] | None) -> MetadataFilters | None:
@@ -45,16 +85,205 @@ def cosine_from_chroma(similarity: float | None) -> float:
     return 1.0 + math.log(similarity)
 
 
-class DenseRetriever:
-    def __init__(self, store: Store, embedding: SentenceTransformerEmbedding) -> None:
+class WeightedRRF(QueryFusionRetriever):
+    """``QueryFusionRetriever`` whose fusion modes honour ``retriever_weights`` and key nodes by id.
+
+    LlamaIndex's reciprocal-rank mode ignores the weights, and both modes key nodes by content hash
+    (our BM25 nodes carry a different metadata view of the same chunk). Here, rank from 1:
+
+    * ``reciprocal_rerank``: score = Σ_i weight_i / (rrf_k + rank_i);
+    * ``relative_score`` / ``dist_based_score``: each retriever's scores are scaled to 0..1 (min–max,
+      or mean ± 3 std), multiplied by its weight and summed.
+    """
+
+    def __init__(
+        self,
+        retrievers: list[Any],
+        weights: list[float],
+        rrf_k: float,
+        top_k: int,
+        mode: FUSION_MODES = FUSION_MODES.RECIPROCAL_RANK,
+    ) -> None:
+        super().__init__(
+            retrievers,
+            llm=MockLLM(),  # never used with num_queries=1; stops Settings.llm resolving OpenAI
+            mode=mode,
+            similarity_top_k=top_k,
+            num_queries=1,
+            use_async=False,
+            retriever_weights=weights,
+        )
+        self.rrf_k = rrf_k
+        self.per_retriever: dict[int, list[NodeWithScore]] = {}
+
+    def _ranked(self, results: dict[tuple[str, int], list[NodeWithScore]]) -> dict[int, list[NodeWithScore]]:
+        self.per_retriever = {
+            idx: sorted(hits, key=lambda x: x.score or 0.0, reverse=True)
+            for (_, idx), hits in results.items()
+        }
+        return self.per_retriever
+
+    def _fused(self, nodes: dict[str, NodeWithScore], fused: dict[str, float]) -> list[NodeWithScore]:
+        order = sorted(fused, key=lambda key: -fused[key])
+        return [NodeWithScore(node=nodes[key].node, score=fused[key]) for key in order]
+
+    def _reciprocal_rerank_fusion(
+        self, results: dict[tuple[str, int], list[NodeWithScore]]
+    ) -> list[NodeWithScore]:
+        fused: dict[str, float] = {}
+        nodes: dict[str, NodeWithScore] = {}
+        for idx, ranked in self._ranked(results).items():
+            for rank, n in enumerate(ranked, start=1):
+                key = n.node.node_id
+                nodes.setdefault(key, n)
+                fused[key] = fused.get(key, 0.0) + self._retriever_weights[idx] / (self.rrf_k + rank)
+        return self._fused(nodes, fused)
+
+    def _relative_score_fusion(
+        self, results: dict[tuple[str, int], list[NodeWithScore]], dist_based: bool | None = False
+    ) -> list[NodeWithScore]:
+        fused: dict[str, float] = {}
+        nodes: dict[str, NodeWithScore] = {}
+        for idx, ranked in self._ranked(results).items():
+            scores = [n.score or 0.0 for n in ranked]
+            if not scores:
+                continue
+            if dist_based:
+                mu = sum(scores) / len(scores)
+                sd = (sum((x - mu) ** 2 for x in scores) / len(scores)) ** 0.5
+                lo, hi = mu - 3 * sd, mu + 3 * sd
+            else:
+                lo, hi = min(scores), max(scores)
+            for n, x in zip(ranked, scores, strict=True):
+                key = n.node.node_id
+                nodes.setdefault(key, n)
+                scaled = (x - lo) / (hi - lo) if hi > lo else (1.0 if x > 0 else 0.0)
+                fused[key] = fused.get(key, 0.0) + self._retriever_weights[idx] * scaled
+        return self._fused(nodes, fused)
+
+
+class _Keyword:
+    """BM25 retriever that drops zero-score results (no query term in the chunk)."""
+
+    def __init__(self, index: Any, top_k: int, docs: Sequence[str] | None) -> None:
+        self.inner = bm25_mod.retriever(index, top_k, docs)
+
+    def retrieve(self, query: QueryBundle) -> list[NodeWithScore]:
+        return [n for n in self.inner.retrieve(query) if (n.score or 0.0) > 0.0]
+
+
+class HybridRetriever:
+    """Dense + BM25, fused; built once per manifest version (the assistant rebuilds it after ingest)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        embedding: SentenceTransformerEmbedding,
+        manifest: Manifest,
+        config: FusionConfig | None = None,
+    ) -> None:
+        self.config = config or FusionConfig()
+        self.store = store
+        self.embedding = embedding
+        self.manifest = manifest
         self.index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedding)
+        self.bm25 = bm25_mod.load_or_build(settings, manifest)
 
+    # -- public -------------------------------------------------------------------------------
     def retrieve(self, query: str, top_k: int, docs: Sequence[str] | None = None) -> list[Hit]:
-        retriever = self.index.as_retriever(similarity_top_k=top_k, filters=doc_filters(docs))
-        return [_hit(n) for n in retriever.retrieve(query)]
+        cfg = self.config
+        vec = self.embedding.get_query_embedding(query)
+        bundle = QueryBundle(query_str=query, embedding=vec)
+        depth = max(cfg.depth, top_k * 2)
+        dense = self.index.as_retriever(similarity_top_k=depth, filters=doc_filters(docs))
+        retrievers: list[Any] = [dense]
+        weights = [cfg.dense_weight]
+        if self.bm25 is not None and cfg.bm25_weight > 0:
+            retrievers.append(_Keyword(self.bm25, depth, docs))
+            weights.append(cfg.bm25_weight)
+        fusion = WeightedRRF(retrievers, weights, cfg.rrf_k, top_k=depth, mode=cfg.mode)
+        fused = fusion.retrieve(bundle)
+        cosine = {n.node.node_id: cosine_from_chroma(n.score) for n in fusion.per_retriever.get(0, [])}
+        chunks = [self._chunk(n) for n in fused]
+        missing = [c.chunk_id for c in chunks if c.chunk_id not in cosine]
+        if missing:
+            q = np.asarray(vec, dtype=np.float32)
+            for cid, emb in self.store.embeddings_for(missing).items():
+                cosine[cid] = float(np.asarray(emb, dtype=np.float32) @ q)
+        scored = [
+            (c, cosine.get(c.chunk_id, 0.0), float(n.score or 0.0))
+            for c, n in zip(chunks, fused, strict=True)
+        ]
+        return self._passages(scored, top_k)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _chunk(self, n: NodeWithScore) -> Chunk:
+        known = self.manifest.chunks.get(n.node.node_id)
+        if known is not None:
+            return known
+        node = n.node
+        return from_metadata(node.node_id, node.get_content(), dict(node.metadata))
+
+    def _passages(self, scored: list[tuple[Chunk, float, float]], top_k: int) -> list[Hit]:
+        hits: list[Hit] = []
+        for chunk, cos, fused in scored:
+            if self.config.merge:
+                merged = False
+                for i, h in enumerate(hits):
+                    joined = merge_chunks(h.chunk, chunk)
+                    if joined is not None:
+                        hits[i] = Hit(joined, max(h.score, cos), h.fused, (*h.parts, chunk.chunk_id))
+                        merged = True
+                        break
+                if merged:
+                    continue
+            elif any(_same_span(h.chunk, chunk) for h in hits):
+                continue
+            if len(hits) >= top_k:
+                if not self.config.merge:
+                    break
+                continue  # a later chunk may still merge into a returned passage
+            hits.append(Hit(chunk, cos, fused, (chunk.chunk_id,)))
+        return hits
 
 
-def _hit(n: NodeWithScore) -> Hit:
-    node = n.node
-    chunk = from_metadata(node.node_id, node.get_content(), dict(node.metadata))
-    return Hit(chunk, cosine_from_chroma(n.score))
+def _same_span(a: Chunk, b: Chunk) -> bool:
+    return a.doc_id == b.doc_id and a.start == b.start and a.end == b.end
+
+
+def merge_chunks(a: Chunk, b: Chunk, limit: int = MAX_PASSAGE_CHARS) -> Chunk | None:
+    """One passage for two chunks of a document that overlap or touch, or None (too long or apart).
+
+    Chunks touch when one ends where the next begins up to whitespace (consecutive positions). The
+    text is rebuilt from the two texts and their spans, so the shared sentence appears once.
+    """
+    if a.doc_id != b.doc_id:
+        return None
+    first, second = (a, b) if (a.start, a.end) <= (b.start, b.end) else (b, a)
+    if second.end <= first.end:  # contained
+        return first
+    adjacent = second.start >= first.end and (
+        first.next_id == second.chunk_id
+        or second.prev_id == first.chunk_id
+        or second.position == first.position + 1
+    )
+    if second.start < first.end:
+        text = first.text + second.text[first.end - second.start :]
+    elif adjacent:
+        sep = "\n\n" if second.paragraph_index != first.paragraph_index else " "
+        text = first.text + sep + second.text
+    else:
+        return None
+    if len(text) > limit:
+        return None
+    numbers = list(dict.fromkeys((*first.footnotes, *second.footnotes)))
+    refs = list(dict.fromkeys((*first.references, *second.references)))
+    return replace(
+        first,
+        text=text,
+        end=second.end,
+        footnotes=tuple(numbers),
+        references=tuple(refs),
+        next_id=second.next_id,
+    )

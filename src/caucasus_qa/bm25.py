@@ -1,0 +1,133 @@
+"""Keyword half of retrieval: a BM25 index (``bm25s``, English Snowball stemmer, English stopwords) over
+the chunk texts kept in ``chunks.jsonl``, searched through LlamaIndex's ``BM25Retriever``.
+
+What BM25 sees for a chunk (:func:`bm25_text`): the document's title, authors and venue, the section
+path, the chunk text, and the entries of the footnotes the chunk cites. So "who wrote X", "what does
+<venue> say" and "who does the author cite for claim Y" (by the cited author or title) all find the
+passage. The nodes it returns carry the same id and metadata as the dense ones.
+
+The index lives in ``<store>/bm25/`` with a stamp of the chunks file it was built from; it is rebuilt
+whenever ``chunks.jsonl`` (hence the corpus or the chunking) changes — by ``ingest`` directly, and
+as a fallback on load when the stamp does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from collections.abc import Sequence
+from typing import Any
+
+import bm25s
+import Stemmer
+from llama_index.core.schema import MetadataMode, TextNode
+from llama_index.core.vector_stores.utils import node_to_metadata_dict
+from llama_index.retrievers.bm25 import BM25Retriever
+
+from .chunk import to_node
+from .manifest import Manifest
+from .schema import Chunk, DocumentRecord
+from .settings import Settings
+
+BM25_VERSION = "2"  # bump when bm25_text or the tokenizer changes
+STAMP_FILE = "stamp.json"
+TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+# metadata keys that BM25 reads (via the node's EMBED content); the rest is citation data only
+BM25_KEYS = ("title", "authors", "venue", "section", "references")
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def bm25_node(chunk: Chunk, record: DocumentRecord) -> TextNode:
+    """The chunk's LlamaIndex node with BM25's view of it: header + text + footnote references."""
+    node = to_node(chunk, record)
+    node.metadata["authors"] = "; ".join(record.authors)
+    node.metadata["references"] = "\n".join(chunk.references)
+    node.excluded_embed_metadata_keys = [k for k in node.metadata if k not in BM25_KEYS]
+    node.metadata_separator = "\n"
+    return node
+
+
+def bm25_text(chunk: Chunk, record: DocumentRecord) -> str:
+    return bm25_node(chunk, record).get_content(MetadataMode.EMBED)
+
+
+def stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str]) -> Any:
+    return bm25s.tokenize(
+        texts, stopwords="en", stemmer=stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False
+    )
+
+
+def build_bm25(nodes: Sequence[TextNode], k1: float = 1.2, b: float = 0.75) -> bm25s.BM25:
+    """A ``bm25s.BM25`` over ``nodes`` whose corpus holds the node dicts ``BM25Retriever`` returns."""
+    corpus = [node_to_metadata_dict(n) | {"node_id": n.node_id} for n in nodes]
+    bm25 = bm25s.BM25(k1=k1, b=b, corpus=corpus)
+    bm25.index(tokenize([n.get_content(MetadataMode.EMBED) for n in nodes]), show_progress=False)
+    return bm25
+
+
+def _chunks_stamp(settings: Settings) -> str:
+    h = hashlib.sha256(BM25_VERSION.encode())
+    if settings.chunks_file.exists():
+        h.update(settings.chunks_file.read_bytes())
+    return h.hexdigest()
+
+
+def manifest_nodes(manifest: Manifest) -> list[TextNode]:
+    nodes = []
+    for entry in manifest.docs.values():
+        for cid in entry.chunk_ids:
+            nodes.append(bm25_node(manifest.chunks[cid], entry.record))
+    return nodes
+
+
+def rebuild(settings: Settings, manifest: Manifest) -> bm25s.BM25 | None:
+    """Build the index for ``manifest`` and persist it under ``<store>/bm25`` (atomically replaced)."""
+    folder = settings.store_dir / "bm25"
+    nodes = manifest_nodes(manifest)
+    if not nodes:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    bm25 = build_bm25(nodes)
+    tmp = settings.store_dir / ".bm25.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    bm25.save(str(tmp), corpus=bm25.corpus)
+    (tmp / STAMP_FILE).write_text(json.dumps({"chunks": _chunks_stamp(settings)}), encoding="utf-8")
+    old = settings.store_dir / ".bm25.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return bm25
+
+
+def load_or_build(settings: Settings, manifest: Manifest) -> bm25s.BM25 | None:
+    """The persisted index when it matches ``chunks.jsonl``, else a fresh one (persisted)."""
+    folder = settings.store_dir / "bm25"
+    stamp = folder / STAMP_FILE
+    try:
+        if stamp.exists() and json.loads(stamp.read_text(encoding="utf-8")).get("chunks") == _chunks_stamp(
+            settings
+        ):
+            return bm25s.BM25.load(str(folder), load_corpus=True, show_progress=False)
+    except (OSError, ValueError, KeyError):
+        pass  # unreadable or partial: rebuild below
+    return rebuild(settings, manifest)
+
+
+def retriever(bm25: bm25s.BM25, top_k: int, docs: Sequence[str] | None = None) -> BM25Retriever:
+    """LlamaIndex ``BM25Retriever`` over an existing index, restricted to ``docs`` by a weight mask."""
+    r = BM25Retriever(existing_bm25=bm25, similarity_top_k=top_k, token_pattern=TOKEN_PATTERN)
+    r.stemmer = stemmer()
+    if docs:
+        wanted = set(docs)
+        r.corpus_weight_mask = [int(str(d.get("doc_id")) in wanted) for d in bm25.corpus]
+    return r
