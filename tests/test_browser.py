@@ -133,6 +133,7 @@ def test_answer_markers_link_to_cards_and_follow_up(page: Any) -> None:
     target.click()
     page.wait_for_function("h => location.hash === h", arg=href)
     assert page.locator(href).is_visible()
+    assert page.locator(href).evaluate("card => card.open")  # the clicked card is expanded
     shot(page, "03_follow_up_card_clicked")
     no_sideways_scroll(page)
 

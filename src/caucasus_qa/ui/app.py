@@ -30,7 +30,7 @@ def launch_options(qa: Assistant) -> dict[str, Any]:
     """Keyword arguments every launch needs (Gradio 6 takes css/head at launch, not in Blocks)."""
     return {
         "css": (HERE / "style.css").read_text(encoding="utf-8"),
-        "head": "<script>" + (HERE / "copy.js").read_text(encoding="utf-8") + "</script>",
+        "head": "<script>" + (HERE / "page.js").read_text(encoding="utf-8") + "</script>",
         "theme": gr.themes.Soft(),
         "share": False,
         "max_file_size": f"{int(qa.settings.max_upload_mb) + 1}mb",

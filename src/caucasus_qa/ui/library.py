@@ -11,7 +11,7 @@ from ..assistant import Assistant
 from ..errors import CaucasusQAError
 from .uploads import ingest_upload, upload_dir, validate_upload
 
-COLUMNS = ("doc_id", "title", "authors", "venue", "date", "kind", "chunks", "footnotes_resolved")
+COLUMNS = ("title", "authors", "venue", "date", "kind", "chunks", "footnotes_resolved", "doc_id")
 
 
 def document_rows(qa: Assistant) -> list[list[Any]]:
@@ -53,7 +53,7 @@ def upload_files(
             rejected.append(str(err))
             continue
         chunks = next((d.chunks for d in qa.documents() if d.record.doc_id == dest.stem), 0)
-        added.append(f"{dest.name}: added as {dest.stem!r} ({chunks} passages)")
+        added.append(f"{dest.name}: added as {dest.stem!r} ({chunks} passage{'' if chunks == 1 else 's'})")
     if report:
         report(1.0, "Done")
     return added, rejected

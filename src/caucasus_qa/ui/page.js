@@ -1,3 +1,5 @@
+// Page behaviour for the chat UI, loaded through launch(head=...).
+
 // "Copy" links inside answers (<a class="cqa-copy" href="#cqa-copy-tN">). The chat's sanitizer strips
 // inline handlers and data attributes, so one delegated listener rebuilds the text from the page:
 // the answer as shown, then the numbered sources of that turn from the source cards.
@@ -32,4 +34,13 @@ document.addEventListener("click", async (event) => {
   const label = link.textContent;
   link.textContent = "Copied";
   setTimeout(() => { link.textContent = label; }, 1500);
+});
+
+// A clicked [n] marker opens its source card (and the folded turn around it) before the jump.
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest("a.cqa-marker") : null;
+  if (!link) return;
+  const card = document.getElementById((link.getAttribute("href") || "").slice(1));
+  if (!card) return;
+  for (let el = card; el; el = el.parentElement?.closest("details")) el.open = true;
 });
