@@ -51,6 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("doc_id")
 
+    p = sub.add_parser("eval", help="score retrieval and answers on the gold questions, against baselines")
+    _common(p)
+    p.add_argument("files", nargs="*", type=Path, help="questions/conversations files (default: eval/)")
+    p.add_argument("--split", choices=["dev", "test"], help="only this split")
+    p.add_argument("-k", "--top-k", type=int, default=10, help="passages per question (default 10)")
+    p.add_argument("--no-baselines", action="store_true", help="skip the naive and BM25 baselines")
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.add_argument("--report", type=Path, metavar="DIR", help="write report.md and PNG charts to DIR")
+
     p = sub.add_parser("serve", help="open the chat UI")
     _common(p)
     p.add_argument("--host", default=None, help="interface to bind (default 127.0.0.1)")
@@ -129,7 +138,40 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve(_assistant(args), host=args.host, port=args.port, auth=args.auth, no_auth=args.no_auth)
 
 
-COMMANDS = {"ingest": cmd_ingest, "ask": cmd_ask, "docs": cmd_docs, "remove": cmd_remove, "serve": cmd_serve}
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation.questions import DEFAULT_EVAL_DIR
+    from .evaluation.report import text_report, write_report
+    from .evaluation.runner import load_items, run_eval
+
+    defaults = [DEFAULT_EVAL_DIR / "questions.jsonl", DEFAULT_EVAL_DIR / "conversations.jsonl"]
+    files = args.files or [p for p in defaults if p.exists()]
+    questions, conversations = load_items(files)
+    if args.split:
+        questions = [q for q in questions if q.split == args.split]
+        conversations = [c for c in conversations if c.split == args.split]
+    progress = None if args.json else (lambda m: print(m, file=sys.stderr))
+    qa = _assistant(args)
+    result = run_eval(qa, questions, conversations, args.top_k, not args.no_baselines, progress)
+    if args.report:
+        split = f" --split {args.split}" if args.split else ""
+        command = f"caucasus-qa eval{split} --top-k {args.top_k} --report {args.report}"
+        for path in write_report(result, args.report, command=command):
+            print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        _print_json(result)
+    else:
+        print(text_report(result))
+    return 0
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "ask": cmd_ask,
+    "docs": cmd_docs,
+    "remove": cmd_remove,
+    "serve": cmd_serve,
+    "eval": cmd_eval,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
