@@ -1,30 +1,171 @@
 """Answer stage: a short extractive answer whose every sentence carries its source's ``[n]``.
 
 Sentences are quoted exactly from the retrieved passages (repaired text included); nothing is
-generated. Candidates are scored by the embedder at sentence level, lexical overlap with the
-question, and the rank of their passage; near-duplicates are dropped.
+generated. Candidates are scored by the embedder at sentence level (one batched ``encode``),
+IDF-weighted lexical overlap with the question, and the rank of their passage; near-duplicates
+are dropped and the kept sentences are read out passage by passage, best passage first.
+
+Two kinds of question get a different answer:
+
+* citation questions ("which source does the author cite for …") name the reference entries of the
+  footnotes attached to the supporting sentence (``Source.markers`` gives each marker's offset);
+* metadata questions ("who wrote …", "where was it published") answer from the catalog record of the
+  document and cite one of its passages.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .chunk import sentence_spans
 from .embed import SentenceTransformerEmbedding
+from .schema import DocumentRecord, Source
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-STOPWORDS = frozenset(
+_WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)*", re.UNICODE)
+
+
+def _words(spaced: str) -> frozenset[str]:
+    return frozenset(spaced.split())
+
+
+STOPWORDS = _words(
     """a an and are as at be by did do does for from had has have how in is it its of on or that the
     their them they this to was were what when where which who whom whose why will with would about
-    into than then there these those been being can could should may might also not no but if so""".split()
+    into than then there these those been being can could should may might also not no but if so
+    he she his her him we our us you your i me my one any some many much more most other such only
+    over under after before between during while since until upon via per each both either"""
 )
+# Words that describe the question or the article rather than its subject: ignored by coverage.
+META_WORDS = _words(
+    """according article articles author authors study paper piece post blog feature essay report say
+    says said state states stated mention mentions mentioned give gives given describe describes
+    described call calls called name names named note notes cite cites cited source sources refer
+    refers reference references write wrote written claim claims argue argues argued"""
+)
+
+# sections that hold author, affiliation and funding lines
+FRONT_MATTER = re.compile(r"author|acknowledg|funding|biograph|contributor", re.IGNORECASE)
+
+KIND_GENERAL = "general"
+KIND_CITATION = "citation"
+KIND_METADATA = "metadata"
+
+_CITATION_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\bcit(?:e|es|ed|ing)\b",
+        r"\brel(?:y|ies|ied) on\b",
+        r"\b(?:foot|end)?notes?\b",
+        r"\breferences?\b",
+        r"\bwhich (?:source|sources|publication|publications|report|study|work)\b.*\b(?:does|did|do)\b",
+        r"\bwhere (?:does|did) .* (?:take|get|draw|borrow) .* from\b",
+        r"\bsource (?:for|of) (?:that|this|the claim|the figure)\b",
+    )
+]
+_METADATA_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\bwho (?:wrote|authored|is the author|are the authors)\b",
+        r"\b(?:written|authored|published|appeared?|carried)\b.*\b(?:by|in|when|where|year|journal|website|blog)\b",
+        r"\bwhen was\b.*\b(?:published|written|posted|released)\b",
+        r"\b(?:which|what) (?:journal|website|site|outlet|venue|publisher|institution'?s? blog|blog)\b",
+        r"\b(?:publication date|date of publication)\b",
+        r"\b(?:affiliation|funding|funded|editorial team|teach|teaches|professor)\b",
+        r"\bwho is the author\b",
+    )
+]
+
+
+def question_kind(question: str) -> str:
+    """``citation``, ``metadata`` or ``general``, from the wording of the question."""
+    if any(p.search(question) for p in _CITATION_PATTERNS):
+        return KIND_CITATION
+    if any(p.search(question) for p in _METADATA_PATTERNS):
+        return KIND_METADATA
+    return KIND_GENERAL
+
+
+def stem(word: str) -> str:
+    """A crude, symmetric suffix stripper: enough to match ``deployed``/``deploys``/``deploy``."""
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    w = w.strip("'")
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if len(w) > len(suffix) + 3 and w.endswith(suffix):
+            w = w[: -len(suffix)] + repl
+            break
+    return w
+
+
+def words(text: str) -> list[str]:
+    return [m.group() for m in _WORD.finditer(text)]
 
 
 def content_words(text: str) -> set[str]:
-    return {w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in STOPWORDS and len(w) > 1}
+    """Stemmed content words of ``text`` (stopwords and one-letter words dropped)."""
+    out = set()
+    for w in words(text):
+        lw = w.lower().replace("’", "'")
+        if lw in STOPWORDS or len(lw) < 2:
+            continue
+        out.add(stem(lw))
+    return out
+
+
+def question_terms(question: str, extra_ignored: Iterable[str] = ()) -> set[str]:
+    """Content words of a question that its answer should touch: meta words and author names left out."""
+    ignored = {stem(w) for w in META_WORDS} | {stem(w.lower()) for w in extra_ignored}
+    return {w for w in content_words(question) if w not in ignored}
+
+
+@dataclass
+class Lexicon:
+    """Document frequencies of stemmed words over the indexed chunks (for IDF weights)."""
+
+    df: Counter[str] = field(default_factory=Counter)
+    n: int = 0
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str]) -> Lexicon:
+        df: Counter[str] = Counter()
+        n = 0
+        for t in texts:
+            df.update(content_words(t))
+            n += 1
+        return cls(df, n)
+
+    def idf(self, word: str) -> float:
+        return math.log((self.n + 1) / (self.df.get(word, 0) + 0.5))
+
+    def known(self, word: str) -> bool:
+        return self.df.get(word, 0) > 0
+
+
+class SentenceVectors:
+    """Sentence embeddings kept across questions (passages recur), so each sentence is encoded once."""
+
+    def __init__(self, embedding: SentenceTransformerEmbedding, max_items: int = 50_000) -> None:
+        self.embedding = embedding
+        self.max_items = max_items
+        self._vecs: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vecs))
+        if missing:
+            if len(self._vecs) + len(missing) > self.max_items:
+                self._vecs.clear()
+            for t, v in zip(missing, self.embedding.encode(missing), strict=True):
+                self._vecs[t] = v
+        if not texts:
+            return np.zeros((0, self.embedding.dimension), dtype=np.float32)
+        return np.stack([self._vecs[t] for t in texts])
 
 
 @dataclass(frozen=True)
@@ -34,6 +175,8 @@ class Candidate:
     end: int
     text: str
     score: float
+    similarity: float = 0.0
+    overlap: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -41,48 +184,329 @@ class Composed:
     text: str
     used: list[Candidate]
     best_similarity: float
+    kind: str = KIND_GENERAL
+    coverage: float = 0.0  # IDF-weighted share of the question's terms found in the passages
+    best_coverage: float = 0.0  # same, within the best passage alone
+    unknown_terms: tuple[str, ...] = ()  # question terms that occur nowhere in the corpus
+    margin: float = 0.0  # best sentence score minus the median candidate score
+    best_score: float = 0.0
+
+
+@dataclass(frozen=True)
+class ComposeConfig:
+    max_sentences: int = 3
+    min_chars: int = 25
+    lexical_weight: float = 0.35
+    rank_weight: float = 0.08
+    keep_within: float = 0.15  # keep further sentences scoring within this of the best
+    duplicate_similarity: float = 0.88
+    max_passages: int = 6
 
 
 def compose_answer(
     question: str,
-    passages: list[tuple[int, str]],
+    sources: Sequence[Source],
     embedding: SentenceTransformerEmbedding,
-    max_sentences: int = 3,
-    min_chars: int = 25,
+    lexicon: Lexicon | None = None,
+    records: Mapping[str, DocumentRecord] | None = None,
+    config: ComposeConfig | None = None,
+    vectors: SentenceVectors | None = None,
 ) -> Composed:
-    """Pick up to ``max_sentences`` sentences from ``passages`` ((rank, text) pairs) for ``question``."""
-    cands: list[tuple[int, int, int, str]] = []
-    for rank, text in passages:
-        for a, b in sentence_spans(text):
-            sent = text[a:b].strip()
-            if len(sent) < min_chars:
-                continue
-            lead = len(text[a:b]) - len(text[a:b].lstrip())
-            cands.append((rank, a + lead, a + lead + len(sent), sent))
+    """Answer ``question`` from ``sources`` by quoting up to ``max_sentences`` of their sentences."""
+    cfg = config or ComposeConfig()
+    lex = lexicon or Lexicon.from_texts(s.text for s in sources)
+    records = records or {}
+    kind = question_kind(question)
+    sources = list(sources[: cfg.max_passages])
+    authors = [n for r in records.values() for a in r.authors for n in a.split()]
+    terms = question_terms(question, authors)
+    coverage, best_coverage = _coverage(terms, sources, lex)
+    unknown = tuple(sorted(t for t in terms if not lex.known(t)))
+
+    cands = _candidates(sources, cfg.min_chars)
     if not cands:
-        return Composed("", [], 0.0)
-    vecs = embedding.encode([question] + [c[3] for c in cands])
-    q, s = vecs[0], vecs[1:]
+        return Composed("", [], 0.0, kind, coverage, best_coverage, unknown)
+    q = embedding.encode([question])[0]
+    s = (vectors or SentenceVectors(embedding)).encode([c[3] for c in cands])
     sims = s @ q
-    qwords = content_words(question)
+    weights = {t: lex.idf(t) for t in terms}
+    total = sum(weights.values()) or 1.0
     scored: list[Candidate] = []
     for (rank, a, b, sent), sim in zip(cands, sims, strict=True):
-        overlap = len(qwords & content_words(sent)) / max(1, len(qwords))
-        score = float(sim) + 0.35 * overlap + 0.08 / rank
-        scored.append(Candidate(rank, a, b, sent, score))
-    order = np.argsort([-c.score for c in scored])
+        overlap = sum(weights[t] for t in terms & content_words(sent)) / total
+        score = float(sim) + cfg.lexical_weight * overlap + cfg.rank_weight / rank
+        scored.append(Candidate(rank, a, b, sent, score, float(sim), overlap))
+    order = [int(i) for i in np.argsort([-c.score for c in scored], kind="stable")]
+    best = scored[order[0]]
+    margin = best.score - float(np.median([c.score for c in scored]))
+
+    by_rank = {src.rank: src for src in sources}
+    if kind == KIND_CITATION:
+        text, used = _citation_answer(scored, order, by_rank, cfg)
+    else:
+        chosen = _select(scored, order, s, cfg)
+        if _is_why(question):
+            chosen = _with_next_sentence(chosen, scored, by_rank, cfg)
+        docs = referenced_documents(question, records)
+        if len(docs) > 1 or _is_compound(question):
+            chosen = _spread(chosen, scored, order, s, by_rank, docs, cfg)
+        used = _readable(chosen)
+        line = _metadata_line(question, sources, records) if kind == KIND_METADATA else ""
+        if line:
+            used = used[:2]  # the catalog line comes first; keep the whole answer within 3 sentences
+        text = " ".join([line] + [f"{_ensure_period(c.text)} [{c.source_rank}]" for c in used])
+    return Composed(
+        text.strip(),
+        used,
+        float(np.max(sims)),
+        kind,
+        coverage,
+        best_coverage,
+        unknown,
+        margin,
+        best.score,
+    )
+
+
+def _candidates(sources: Sequence[Source], min_chars: int) -> list[tuple[int, int, int, str]]:
+    cands: list[tuple[int, int, int, str]] = []
+    for src in sources:
+        text = src.text
+        for a, b in sentence_spans(text):
+            piece = text[a:b]
+            sent = piece.strip()
+            if len(sent) < min_chars:
+                continue
+            lead = len(piece) - len(piece.lstrip())
+            cands.append((src.rank, a + lead, a + lead + len(sent), sent))
+    return cands
+
+
+def _coverage(terms: set[str], sources: Sequence[Source], lex: Lexicon) -> tuple[float, float]:
+    if not terms:
+        return 1.0, 1.0
+    weights = {t: lex.idf(t) for t in terms}
+    total = sum(weights.values()) or 1.0
+    per = [content_words(s.text) for s in sources]
+    union: set[str] = set().union(*per) if per else set()
+    cov = sum(w for t, w in weights.items() if t in union) / total
+    best = max((sum(w for t, w in weights.items() if t in p) / total for p in per), default=0.0)
+    return cov, best
+
+
+def _select(
+    scored: list[Candidate], order: list[int], vecs: np.ndarray, cfg: ComposeConfig
+) -> list[Candidate]:
     chosen: list[int] = []
-    best = scored[int(order[0])].score
+    best = scored[order[0]].score
     for i in order:
-        c = scored[int(i)]
-        if len(chosen) >= max_sentences or c.score < best - 0.2:
+        c = scored[i]
+        if len(chosen) >= cfg.max_sentences or c.score < best - cfg.keep_within:
             break
-        if any(float(s[int(i)] @ s[j]) > 0.9 for j in chosen):
+        if any(
+            float(vecs[i] @ vecs[j]) > cfg.duplicate_similarity or _same_words(c, scored[j]) for j in chosen
+        ):
             continue
-        chosen.append(int(i))
-    used = sorted((scored[i] for i in chosen), key=lambda c: (c.source_rank, c.start))
-    text = " ".join(f"{_ensure_period(c.text)} [{c.source_rank}]" for c in used)
-    return Composed(text, used, float(np.max(sims)))
+        chosen.append(i)
+    return [scored[i] for i in chosen]
+
+
+_WHY = re.compile(
+    r"^\s*(?:and\s+)?(?:why|what (?:reasons?|motives?|explains)|for what reason|how come)\b", re.I
+)
+_COMPOUND = re.compile(r"\b(?:differ|differences?|compare|comparison|contrast)\b|,\s*and\s+\w+", re.I)
+
+
+def _is_why(question: str) -> bool:
+    return bool(_WHY.search(question)) or bool(re.search(r"\bwhy\b", question, re.I))
+
+
+def _is_compound(question: str) -> bool:
+    return bool(_COMPOUND.search(question))
+
+
+def referenced_documents(question: str, records: Mapping[str, DocumentRecord]) -> list[str]:
+    """Documents the question names by an author's surname or a venue acronym."""
+    qwords = {stem(w) for w in words(question)}
+    out = []
+    for doc_id, rec in records.items():
+        named = any(a.split() and stem(a.split()[-1]) in qwords for a in rec.authors)
+        acronym = _acronym(rec.venue)
+        if named or (acronym and acronym.lower() in qwords):
+            out.append(doc_id)
+    return out
+
+
+def _with_next_sentence(
+    chosen: list[Candidate], scored: list[Candidate], by_rank: Mapping[int, Source], cfg: ComposeConfig
+) -> list[Candidate]:
+    """For why-questions the reason often follows the sentence that matches the question."""
+    if not chosen:
+        return chosen
+    top = chosen[0]
+    after = [c for c in scored if c.source_rank == top.source_rank and c.start >= top.end]
+    if not after:
+        return chosen
+    nxt = min(after, key=lambda c: c.start)
+    if nxt in chosen:
+        return chosen
+    keep = chosen[: max(1, min(len(chosen), cfg.max_sentences + 1) - 1)]
+    return [*keep, nxt]
+
+
+def _spread(
+    chosen: list[Candidate],
+    scored: list[Candidate],
+    order: list[int],
+    vecs: np.ndarray,
+    by_rank: Mapping[int, Source],
+    docs: list[str],
+    cfg: ComposeConfig,
+) -> list[Candidate]:
+    """A two-part question: make sure each named document (or else a second passage) is quoted."""
+    limit = max(cfg.max_sentences, 4)
+    have_docs = {by_rank[c.source_rank].doc_id for c in chosen}
+    have_ranks = {c.source_rank for c in chosen}
+    wanted = [d for d in docs if d not in have_docs]
+    out = list(chosen)
+    for i in order:
+        if len(out) >= limit or (not wanted and len(have_ranks) > 1):
+            break
+        c = scored[i]
+        doc = by_rank[c.source_rank].doc_id
+        fits = doc in wanted if wanted else c.source_rank not in have_ranks
+        if (
+            not fits
+            or c in out
+            or any(float(vecs[i] @ vecs[scored.index(o)]) > cfg.duplicate_similarity for o in out)
+        ):
+            continue
+        out.append(c)
+        have_ranks.add(c.source_rank)
+        if doc in wanted:
+            wanted.remove(doc)
+    return out
+
+
+def _same_words(a: Candidate, b: Candidate) -> bool:
+    wa, wb = content_words(a.text), content_words(b.text)
+    return bool(wa and wb) and len(wa & wb) / min(len(wa), len(wb)) > 0.8
+
+
+def _readable(chosen: list[Candidate]) -> list[Candidate]:
+    """Best passage first; sentences of one passage in their reading order."""
+    first: dict[int, int] = {}
+    for i, c in enumerate(chosen):
+        first.setdefault(c.source_rank, i)
+    return sorted(chosen, key=lambda c: (first[c.source_rank], c.start))
+
+
+def sentence_footnotes(source: Source, start: int, end: int) -> list[int]:
+    """Footnote numbers whose markers stood inside (or right after) the sentence ``start:end``."""
+    tail = end
+    while tail < len(source.text) and source.text[tail] in " \u00a0\t\n\"”’')":
+        tail += 1
+    return list(dict.fromkeys(n for off, n in source.markers if start < off <= tail))
+
+
+def _following_footnotes(source: Source, end: int) -> list[int]:
+    after = sorted((off, n) for off, n in source.markers if off > end)
+    return [after[0][1]] if after else []
+
+
+def _citation_answer(
+    scored: list[Candidate], order: list[int], by_rank: Mapping[int, Source], cfg: ComposeConfig
+) -> tuple[str, list[Candidate]]:
+    best = scored[order[0]].score
+    pick: tuple[Candidate, list[int]] | None = None
+    for i in order:
+        c = scored[i]
+        if c.score < best - 2 * cfg.keep_within:
+            break
+        notes = sentence_footnotes(by_rank[c.source_rank], c.start, c.end)
+        if notes:
+            pick = (c, notes)
+            break
+    if pick is None:
+        c = scored[order[0]]
+        pick = (c, _following_footnotes(by_rank[c.source_rank], c.end))
+    c, notes = pick
+    src = by_rank[c.source_rank]
+    refs = dict(zip(src.footnotes, src.references, strict=False))
+    entries = [(n, refs[n]) for n in notes if n in refs]
+    text = f"{_ensure_period(c.text)} [{c.source_rank}]"
+    if entries:
+        label = "note" if len(entries) == 1 else "notes"
+        numbers = ", ".join(str(n) for n, _ in entries)
+        cited = "; ".join(" ".join(e.split()).rstrip(" .") for _, e in entries)
+        text += f" The source cited for this ({label} {numbers}): {cited}. [{c.source_rank}]"
+    return text, [c]
+
+
+def _metadata_line(question: str, sources: Sequence[Source], records: Mapping[str, DocumentRecord]) -> str:
+    if not sources:
+        return ""
+    doc_id = which_document(question, records, [s.doc_id for s in sources]) or sources[0].doc_id
+    src = next((s for s in sources if s.doc_id == doc_id), sources[0])
+    doc_id = src.doc_id
+    rec = records.get(doc_id) or DocumentRecord(
+        doc_id=doc_id, title=src.title, authors=tuple(src.authors), venue=src.venue, date=src.date
+    )
+    title = f"\u201c{rec.title}\u201d" if rec.title else "This document"
+    who = _join(list(rec.authors))
+    sentence = f"{title} was written by {who}" if who else f"{title} names no author"
+    if rec.venue:
+        sentence += f", published in {_with_acronym(rec.venue)}"
+    details = [d for d in (rec.date, rec.kind.replace("-", " ")) if d]
+    if details:
+        sentence += f" ({'; '.join(details)})"
+    if rec.url:
+        sentence += f", {rec.url}"
+    return f"{sentence}. [{src.rank}]"
+
+
+def which_document(
+    question: str, records: Mapping[str, DocumentRecord], candidates: Sequence[str] = ()
+) -> str | None:
+    """The document a metadata question is about: author surname, title words, venue (or its acronym).
+
+    Ties go to the earliest of ``candidates`` (the retrieved documents, best first); None when
+    nothing in the question points at any record and there are no candidates.
+    """
+    qwords = {stem(w) for w in words(question)}
+    qterms = content_words(question)
+    order = list(dict.fromkeys([*candidates, *records]))
+    best_doc, best_score = (candidates[0] if candidates else None), 0.0
+    for doc_id in order:
+        rec = records.get(doc_id)
+        if rec is None:
+            continue
+        score = 3.0 * sum(1 for a in rec.authors if a.split() and stem(a.split()[-1]) in qwords)
+        score += len(qterms & content_words(rec.title)) + 0.5 * len(qterms & content_words(rec.venue))
+        acronym = _acronym(rec.venue)
+        if acronym and acronym.lower() in qwords:
+            score += 2.0
+        if score > best_score:
+            best_doc, best_score = doc_id, score
+    return best_doc
+
+
+def _acronym(venue: str) -> str:
+    parts = venue.split()
+    if "," in venue or not 2 <= len(parts) <= 4 or not all(p[:1].isupper() for p in parts):
+        return ""
+    return "".join(p[0] for p in parts)
+
+
+def _with_acronym(venue: str) -> str:
+    acronym = _acronym(venue)
+    return f"{venue} ({acronym})" if acronym else venue
+
+
+def _join(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _ensure_period(sentence: str) -> str:

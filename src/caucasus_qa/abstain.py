@@ -1,0 +1,102 @@
+"""Abstention: decide from a few scale-free features whether the passages answer the question.
+
+Features (all computed by the answer stage, none tied to the retriever's score scale):
+
+* ``best_similarity`` – cosine between the question and its closest sentence (same embedder, always
+  in [-1, 1] whatever the retriever reports);
+* ``coverage`` – IDF-weighted share of the question's content words (stemmed; meta words such as
+  "article" and author names left out) found anywhere in the passages; ``best_coverage`` the same in
+  the single best-covering passage;
+* ``unknown_terms`` – question content words that occur nowhere in the indexed corpus;
+* ``margin`` – best sentence score minus the median candidate sentence score.
+
+``top_score`` (the first passage's retrieval score) is recorded for inspection only; with hybrid
+fusion its scale changes, so no threshold uses it unless ``abstain_min_top_score`` is set.
+
+A question is answered when the evidence is strong on the combined ``confidence`` (similarity plus
+weighted coverage) and passes each floor; thresholds live in :class:`~caucasus_qa.settings.Settings`
+and were calibrated on the ``dev`` split of ``eval/questions.jsonl``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from .answer import Composed
+from .schema import Source
+
+
+class AbstainSettings(Protocol):
+    abstain_min_similarity: float
+    abstain_min_coverage: float
+    abstain_min_confidence: float
+    abstain_coverage_weight: float
+    abstain_max_unknown_terms: int
+    abstain_min_top_score: float | None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    best_similarity: float
+    coverage: float
+    best_coverage: float
+    unknown_terms: int
+    margin: float
+    top_score: float = 0.0
+    kind: str = "general"
+
+    def confidence(self, coverage_weight: float) -> float:
+        return self.best_similarity + coverage_weight * self.best_coverage
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Decision:
+    abstain: bool
+    reasons: tuple[str, ...] = ()
+    confidence: float = 0.0
+
+
+def decide(ev: Evidence, s: AbstainSettings) -> Decision:
+    """Abstain when any floor fails; ``reasons`` names each failed floor."""
+    conf = ev.confidence(s.abstain_coverage_weight)
+    reasons: list[str] = []
+    if ev.best_similarity < s.abstain_min_similarity:
+        reasons.append(f"best sentence similarity {ev.best_similarity:.2f} < {s.abstain_min_similarity:.2f}")
+    if ev.coverage < s.abstain_min_coverage:
+        reasons.append(f"question coverage {ev.coverage:.2f} < {s.abstain_min_coverage:.2f}")
+    if conf < s.abstain_min_confidence:
+        reasons.append(f"confidence {conf:.2f} < {s.abstain_min_confidence:.2f}")
+    if ev.unknown_terms > s.abstain_max_unknown_terms:
+        reasons.append(f"{ev.unknown_terms} question terms not in the corpus > {s.abstain_max_unknown_terms}")
+    if s.abstain_min_top_score is not None and ev.top_score < s.abstain_min_top_score:
+        reasons.append(f"top passage score {ev.top_score:.3f} < {s.abstain_min_top_score:.3f}")
+    return Decision(bool(reasons), tuple(reasons), conf)
+
+
+NOT_FOUND = "The corpus does not appear to answer this question."
+
+
+def evidence(composed: Composed, top_score: float = 0.0) -> Evidence:
+    """The features of one composed answer (see :mod:`caucasus_qa.answer`)."""
+    return Evidence(
+        best_similarity=round(float(composed.best_similarity), 4),
+        coverage=round(float(composed.coverage), 4),
+        best_coverage=round(float(composed.best_coverage), 4),
+        unknown_terms=len(composed.unknown_terms),
+        margin=round(float(composed.margin), 4),
+        top_score=float(top_score),
+        kind=composed.kind,
+    )
+
+
+def not_found(sources: Sequence[Source], listed: int = 3) -> str:
+    """The abstention text, still pointing at the closest passages."""
+    if not sources:
+        return NOT_FOUND
+    closest = "; ".join(f"[{s.rank}] {s.citation}" for s in sources[:listed])
+    return f"{NOT_FOUND} The closest passages are {closest}."
