@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from llama_index.core.schema import MetadataMode, TextNode
+from llama_index.core.schema import MetadataMode
 
 from . import bm25
 from .catalog import load_catalog
@@ -33,6 +33,7 @@ from .settings import SUPPORTED_EXTENSIONS, Settings
 from .store import Store
 
 PIPELINE_VERSION = "1"  # bump when cleaning/parsing/chunking changes what a file turns into
+STREAM_CHUNKS = 1024  # chunks embedded and written per step of an ingest (bounded memory)
 
 
 @dataclass
@@ -222,8 +223,41 @@ class Ingestor:
         report: IngestReport,
         progress: bool,
     ) -> None:
-        nodes = [to_node(c, p.doc.record) for p in planned for c in p.chunks]
-        old_ids = {cid for p in planned for cid in store.ids_of(p.doc.doc_id)}
+        # Stream: embed and write STREAM_CHUNKS chunks at a time (whole documents), so memory stays
+        # bounded at any corpus size and Chroma gets few large writes instead of one per document.
+        groups: list[list[_Planned]] = []
+        size = STREAM_CHUNKS
+        for p in planned:
+            if size + len(p.chunks) > STREAM_CHUNKS and (not groups or groups[-1]):
+                groups.append([])
+                size = 0
+            groups[-1].append(p)
+            size += len(p.chunks)
+        bar = None
+        if progress and len(groups) > 1:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=sum(len(p.chunks) for p in planned), unit="chunk", desc="Embedding")
+        for group in groups:
+            self._write_group(store, manifest, group, report, progress and bar is None)
+            if bar is not None:
+                bar.update(sum(len(p.chunks) for p in group))
+        if bar is not None:
+            bar.close()
+        for doc_id in removed:
+            entry = manifest.docs.pop(doc_id)
+            store.delete_doc(doc_id)
+            for cid in entry.chunk_ids:
+                manifest.chunks.pop(cid, None)
+            report.removed_docs += 1
+            report.removed_chunks += len(entry.chunk_ids)
+
+    def _write_group(
+        self, store: Store, manifest: Manifest, group: list[_Planned], report: IngestReport, progress: bool
+    ) -> None:
+        nodes = [to_node(c, p.doc.record) for p in group for c in p.chunks]
+        stored = {p.doc.doc_id: store.ids_of(p.doc.doc_id) for p in group}
+        old_ids = {cid for ids in stored.values() for cid in ids}
         reuse = store.embeddings_for([n.node_id for n in nodes if n.node_id in old_ids])
         todo = [n for n in nodes if n.node_id not in reuse]
         if todo:
@@ -238,14 +272,15 @@ class Ingestor:
                 node.embedding = reuse[node.node_id]
         report.embedded_chunks += len(todo)
 
-        by_doc: dict[str, list[TextNode]] = {}
-        for node in nodes:
-            by_doc.setdefault(str(node.ref_doc_id), []).append(node)
-        for p in planned:
+        for p in group:
             doc_id = p.doc.doc_id
-            before = len(store.ids_of(doc_id))
-            store.delete_doc(doc_id)
-            store.add(by_doc.get(doc_id, []))
+            before = len(stored[doc_id])
+            if before:
+                store.delete_doc(doc_id)
+        store.add(nodes)  # one write for the group (Store.add splits it into WRITE_BATCH requests)
+        for p in group:
+            doc_id = p.doc.doc_id
+            before = len(stored[doc_id])
             old = manifest.docs.get(doc_id)
             if old is not None:
                 for cid in old.chunk_ids:
@@ -268,10 +303,3 @@ class Ingestor:
             report.added_chunks += len(new_ids - old_ids)
             report.removed_chunks += before - len(new_ids & old_ids) if before else 0
             report.unchanged_chunks += len(new_ids & old_ids)
-        for doc_id in removed:
-            entry = manifest.docs.pop(doc_id)
-            store.delete_doc(doc_id)
-            for cid in entry.chunk_ids:
-                manifest.chunks.pop(cid, None)
-            report.removed_docs += 1
-            report.removed_chunks += len(entry.chunk_ids)
