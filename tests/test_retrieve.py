@@ -1,0 +1,134 @@
+"""Hybrid retrieval: fusion, filters, floor, passages, BM25 text and index life cycle."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+
+import pytest
+
+from caucasus_qa.retrieve import MAX_PASSAGE_CHARS, merge_chunks
+from caucasus_qa.schema import Chunk
+
+
+def _chunk(pos: int, start: int, text: str, **kw: object) -> Chunk:
+    return Chunk(
+        chunk_id=f"d:{pos}",
+        doc_id="d",
+        text=text,
+        section="",
+        paragraph_index=kw.pop("paragraph", 0),  # type: ignore[arg-type]
+        position=pos,
+        start=start,
+        end=start + len(text),
+        prev_id=f"d:{pos - 1}" if pos else "",
+        next_id=f"d:{pos + 1}",
+    )
+
+
+def test_overlapping_chunks_merge_without_repeating_the_shared_sentence():
+    a = _chunk(0, 0, "One. Two.")
+    b = _chunk(1, 5, "Two. Three.")
+    merged = merge_chunks(b, a)
+    assert merged is not None and merged.text == "One. Two. Three." and (merged.start, merged.end) == (0, 16)
+    assert merged.next_id == "d:2"
+
+
+def test_far_apart_or_too_long_chunks_do_not_merge():
+    assert merge_chunks(_chunk(0, 0, "One."), _chunk(3, 100, "Four.")) is None
+    long_a = _chunk(0, 0, "x" * 900)
+    long_b = _chunk(1, 900, "y" * 900)
+    assert merge_chunks(long_a, long_b) is None
+    assert merge_chunks(_chunk(0, 0, "a" * 10), _chunk(1, 10, "b" * 10)) is not None
+
+
+@pytest.mark.integration
+def test_fusion_never_resolves_an_llm(qa, monkeypatch):
+    from llama_index.core import Settings as LlamaSettings
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    before = "llama_index.llms.openai" in sys.modules
+    ans = qa.ask("Which company supplies Azerbaijan's drones?", top_k=5)
+    assert ans.sources
+    assert LlamaSettings._llm is None  # the default (OpenAI) LLM was never resolved
+    assert ("llama_index.llms.openai" in sys.modules) == before
+
+
+@pytest.mark.integration
+def test_doc_filter_works_with_hybrid(qa):
+    one = qa.ask("Israel Azerbaijan oil weapons", top_k=8, docs=["004_2e4681bc52934605"])
+    assert one.sources and {s.doc_id for s in one.sources} == {"004_2e4681bc52934605"}
+    two = ["000_58fd850d681a9b3e", "003_ccc9031e28dd9279"]
+    both = qa.ask("Frantzman Jerusalem Post drones", top_k=10, docs=two)  # Frantzman is cited in 001 only
+    assert both.sources and {s.doc_id for s in both.sources} <= set(two)
+
+
+@pytest.mark.integration
+def test_similarity_floor_applies_to_cosine_scores(qa):
+    ans = qa.ask("Why does Iran see Azerbaijan as a threat?", top_k=10)
+    assert all(-1.0 <= s.score <= 1.0 for s in ans.sources)
+    floor = sorted(s.score for s in ans.sources)[len(ans.sources) // 2]
+    kept = qa.ask("Why does Iran see Azerbaijan as a threat?", top_k=10, min_score=floor)
+    assert kept.sources and all(s.score >= floor for s in kept.sources)
+    assert len(kept.sources) < len(ans.sources)
+    assert not qa.ask("Why does Iran see Azerbaijan as a threat?", top_k=10, min_score=0.99).sources
+
+
+@pytest.mark.integration
+def test_passages_are_deduplicated_and_bounded(qa):
+    for question in (
+        "What did Iran do on its border with Armenia?",
+        "Who wrote about the Zangezur corridor?",
+    ):
+        ans = qa.ask(question, top_k=10)
+        assert all(len(s.text) <= MAX_PASSAGE_CHARS for s in ans.sources)
+        spans = sorted((s.doc_id, s.start, s.end) for s in ans.sources)
+        for (d1, _s1, e1), (d2, s2, _e2) in itertools.pairwise(spans):
+            assert d1 != d2 or s2 >= e1, "overlapping passages were returned"
+        assert len({s.text for s in ans.sources}) == len(ans.sources)
+
+
+@pytest.mark.integration
+def test_bm25_finds_a_passage_by_a_footnote_author(qa):
+    from llama_index.core.schema import QueryBundle
+
+    from caucasus_qa import bm25
+
+    qa.ask("warm up", top_k=1)
+    index = qa._dense.bm25
+    hits = bm25.retriever(index, 3).retrieve(QueryBundle("Frantzman"))
+    chunks = [qa.manifest().chunks[h.node.node_id] for h in hits]
+    top = chunks[0]
+    assert "Frantzman" not in top.text and any("Frantzman" in r for r in top.references)
+    ans = qa.ask(
+        "Who does Souleimanov cite for the share of Israeli weapons in Azerbaijan's arsenal?", top_k=5
+    )
+    assert any(any("Frantzman" in r for r in s.references) for s in ans.sources)
+
+
+@pytest.mark.integration
+def test_bm25_index_is_rebuilt_when_ingest_adds_a_document(mini_corpus, tmp_path):
+    from caucasus_qa import Assistant
+
+    store = tmp_path / "store"
+    qa = Assistant(corpus_dir=mini_corpus, store_dir=store)
+    qa.ingest()
+    stamp = (store / "bm25" / "stamp.json").read_text()
+    assert not qa.ask("zorbanite quarry", top_k=3).sources or all(
+        "zorbanite" not in s.text.lower() for s in qa.ask("zorbanite quarry", top_k=3).sources
+    )
+    extra = tmp_path / "note.md"
+    extra.write_text(
+        "# Quarry Note\n\nThe zorbanite quarry near Lachin employs four hundred people.\n", "utf-8"
+    )
+    qa.ingest([extra])
+    assert (store / "bm25" / "stamp.json").read_text() != stamp
+    from llama_index.core.schema import QueryBundle
+
+    from caucasus_qa import bm25
+
+    index = bm25.load_or_build(qa.settings, qa.manifest())
+    assert index is not None
+    top = bm25.retriever(index, 1).retrieve(QueryBundle("zorbanite"))
+    assert top and top[0].node.metadata["doc_id"] == "note"
+    assert qa.ask("zorbanite quarry", top_k=3).sources[0].doc_id == "note"
