@@ -98,7 +98,7 @@ def rebuild(settings: Settings, manifest: Manifest) -> bm25s.BM25 | None:
     tmp = settings.store_dir / ".bm25.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    bm25.save(str(tmp), corpus=bm25.corpus)
+    bm25.save(str(tmp), corpus=bm25.corpus, show_progress=False)
     (tmp / STAMP_FILE).write_text(json.dumps({"chunks": _chunks_stamp(settings)}), encoding="utf-8")
     old = settings.store_dir / ".bm25.old"
     shutil.rmtree(old, ignore_errors=True)
