@@ -75,7 +75,9 @@ class Assistant:
     def embedding(self) -> SentenceTransformerEmbedding:
         if self._embedding is None:
             s = self.settings
-            self._embedding = build_embedding(s.model_path, s.model_name, s.device, s.embed_batch_size)
+            self._embedding = build_embedding(
+                s.model_path, s.model_name, s.device, s.embed_batch_size, s.embed_backend, s.store_dir
+            )
         return self._embedding
 
     @property

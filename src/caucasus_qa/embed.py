@@ -109,8 +109,24 @@ class SentenceTransformerEmbedding(BaseEmbedding):
         return self.encode(texts).tolist()
 
 
+@lru_cache(maxsize=4)
+def load_onnx_model(model_path: str, cache_dir: str, quantize: bool) -> Any:
+    """The ONNX Runtime encoder (see :mod:`caucasus_qa.onnx_backend`), exported on first use."""
+    from .onnx_backend import OnnxEncoder
+
+    return OnnxEncoder(Path(model_path), Path(cache_dir), quantize)
+
+
 def build_embedding(
-    model_path: Path | None, model_name: str, device: str, batch_size: int
+    model_path: Path | None,
+    model_name: str,
+    device: str,
+    batch_size: int,
+    backend: str = "torch",
+    cache_dir: Path | None = None,
 ) -> SentenceTransformerEmbedding:
     path = model_path or default_model_path()
+    if backend in ("onnx", "onnx-int8"):
+        model = load_onnx_model(str(path), str(cache_dir or Path(".caucasus_qa")), backend == "onnx-int8")
+        return SentenceTransformerEmbedding(model, model_name, batch_size)
     return SentenceTransformerEmbedding(load_model(str(path), device), model_name, batch_size)

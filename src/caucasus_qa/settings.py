@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     )
     device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     embed_batch_size: int = Field(default=64, ge=1, le=4096)
+    embed_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        default="torch", description="onnx*: ONNX Runtime, exported into <store_dir>/onnx on first use"
+    )
     max_seq_tokens: int = Field(
         default=256, ge=16, description="the embedder's hard limit, specials included"
     )

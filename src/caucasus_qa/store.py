@@ -77,6 +77,7 @@ class Store:
             "hnsw:space": "cosine",
             "embed_model": self.model_name,
             "embed_dim": self.dimension,
+            "embed_backend": self.settings.embed_backend,
             "schema_version": SCHEMA_VERSION,
         }
 
@@ -96,6 +97,13 @@ class Store:
             raise StoreError(
                 f"{where}: store was built with {meta.get('embed_model')!r} (dim {meta.get('embed_dim')}), "
                 f"but this configuration embeds with {self.model_name!r} (dim {self.dimension}); {fix}"
+            )
+        backend = meta.get("embed_backend", "torch")  # stores written before backends were recorded
+        if backend != self.settings.embed_backend:
+            raise StoreError(
+                f"{where}: store was embedded with the {backend!r} backend, but this configuration uses "
+                f"{self.settings.embed_backend!r} (vectors differ slightly); set CAUCASUS_QA_EMBED_BACKEND="
+                f"{backend} or {fix}"
             )
         if meta.get("schema_version") != SCHEMA_VERSION:
             raise StoreError(
