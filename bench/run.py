@@ -184,7 +184,41 @@ def w_serve(p: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-WORKERS = {"ingest": w_ingest, "serve": w_serve}
+def w_embedders(p: dict[str, Any]) -> dict[str, Any]:
+    """Raw throughput of each backend, and of torch at several batch sizes, on the same chunk texts."""
+    from llama_index.core.schema import MetadataMode
+
+    from caucasus_qa.chunk import to_node
+    from caucasus_qa.embed import build_embedding
+    from caucasus_qa.manifest import Manifest
+
+    store = Path(p["store"])
+    m = Manifest.load(store / "manifest.json", store / "chunks.jsonl")
+    texts = [to_node(c, m.docs[c.doc_id].record).get_content(MetadataMode.EMBED) for c in m.chunks.values()]
+    texts = texts[: p["n"]]
+    models = {
+        b: build_embedding(
+            None, "sentence-transformers/all-MiniLM-L6-v2", "auto", 64, b, Path(p["cache"])
+        ).model
+        for b in ("torch", "onnx", "onnx-int8")
+    }
+    for model in models.values():
+        model.encode(texts[:8], batch_size=8)  # warm up
+    out: dict[str, Any] = {"n_texts": len(texts), "backend_chunks_per_s": {}, "torch_batch_chunks_per_s": {}}
+    runs: dict[str, list[float]] = {}
+    for name in ("torch", "onnx", "onnx-int8", "torch", "onnx", "onnx-int8"):  # interleaved, twice
+        t = time.perf_counter()
+        models[name].encode(texts, batch_size=64, normalize_embeddings=True)
+        runs.setdefault(name, []).append(len(texts) / (time.perf_counter() - t))
+    out["backend_chunks_per_s"] = {k: max(v) for k, v in runs.items()}
+    for bs in p["batch_sizes"]:
+        t = time.perf_counter()
+        models["torch"].encode(texts, batch_size=bs, normalize_embeddings=True)
+        out["torch_batch_chunks_per_s"][str(bs)] = len(texts) / (time.perf_counter() - t)
+    return out
+
+
+WORKERS = {"ingest": w_ingest, "serve": w_serve, "embedders": w_embedders}
 
 
 # -- orchestration ----------------------------------------------------------------------------------
@@ -314,6 +348,21 @@ def markdown(results: dict[str, Any]) -> str:
     row("peak RSS ingest MiB", lambda t: f"{t['ingest']['peak_rss_mib']:.0f}")
     row("peak RSS serving MiB", lambda t: f"{t['serve']['peak_rss_mib']:.0f}")
     row("measured", lambda t: t["when"])
+    emb = results.get("embedders")
+    if emb:
+        bk = emb["backend_chunks_per_s"]
+        lines += [
+            "",
+            f"Embedding backends, raw `encode` of {emb['n_texts']} real chunk texts, batch 64, best of two"
+            f" interleaved runs ({emb['when']}):",
+            "",
+            "| backend | chunks/s | ÷ torch |",
+            "|---|---|---|",
+            *(f"| {k} | {v:.1f} | {v / bk['torch']:.2f} |" for k, v in bk.items()),
+            "",
+            "torch batch size: "
+            + ", ".join(f"{k}: {v:.1f}/s" for k, v in emb["torch_batch_chunks_per_s"].items()),
+        ]
     lines += ["", *results.get("notes", [])]
     return "\n".join(lines) + "\n"
 
@@ -351,6 +400,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backend", default=None, help="embedding backend (torch, onnx, onnx-int8)")
     ap.add_argument("--questions", type=int, default=30)
     ap.add_argument("--cold-reps", type=int, default=3)
+    ap.add_argument(
+        "--embedders", action="store_true", help="also raw throughput per backend and batch size (needs real)"
+    )
     args = ap.parse_args(argv)
 
     if args.worker:
@@ -383,6 +435,18 @@ def main(argv: list[str] | None = None) -> int:
                 tier = run_tier(name, syn[0].parent, args.work, "pooled", args)
                 tier["corpus_digest"] = digest(syn)
                 results["tiers"][name] = tier
+        if args.embedders:
+            log("embedders: backends and batch sizes on the real chunk texts")
+            results["embedders"] = worker(
+                "embedders",
+                {
+                    "store": str(args.work / "real-store"),
+                    "cache": str(args.work / "cache"),
+                    "n": 128,
+                    "batch_sizes": [8, 16, 32, 64, 128],
+                },
+            )
+            results["embedders"]["when"] = time.strftime("%Y-%m-%d %H:%M")
         project(results)
     results["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
     results["command"] = "make bench" + (" ARGS=--large" if args.large else "")

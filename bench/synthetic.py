@@ -7,7 +7,7 @@ headings in between, written as ``syn_<i>.txt`` with a new document id. The same
 target_chars)`` always gives byte-identical files, so a re-run of the bench re-ingests an unchanged
 corpus and tiers can be compared across runs.
 
-``target_chars`` ≈ 7,000 gives ~10 chunks per document with the default chunker, so 10,000 documents
+``target_chars`` ≈ 4,900 gives ~10 chunks per document with the default chunker, so 10,000 documents
 are ~100,000 chunks.
 """
 
@@ -61,7 +61,7 @@ def paragraph_pool(corpus_dir: Path, min_chars: int = 80) -> Pool:
     return Pool(tuple(paragraphs), tuple(titles))
 
 
-def document(pool: Pool, i: int, seed: int = DEFAULT_SEED, target_chars: int = 7000) -> str:
+def document(pool: Pool, i: int, seed: int = DEFAULT_SEED, target_chars: int = 4900) -> str:
     rng = random.Random(f"{seed}:{i}")
     topic = rng.choice(TOPICS)
     title = f"{topic} in the South Caucasus: Synthetic Study {i:05d}"
@@ -79,7 +79,7 @@ def document(pool: Pool, i: int, seed: int = DEFAULT_SEED, target_chars: int = 7
 
 
 def generate(
-    corpus_dir: Path, out_dir: Path, n_docs: int, seed: int = DEFAULT_SEED, target_chars: int = 7000
+    corpus_dir: Path, out_dir: Path, n_docs: int, seed: int = DEFAULT_SEED, target_chars: int = 4900
 ) -> list[Path]:
     """Write ``n_docs`` synthetic documents into ``out_dir`` (files already identical are left alone)."""
     pool = paragraph_pool(corpus_dir)
