@@ -179,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except CaucasusQAError as err:
-        print(f"caucasus-qa: error: {err}", file=sys.stderr)
+        print(f"caucasus-qa: error: {' '.join(str(err).split())}", file=sys.stderr)  # one line, always
         return err.exit_code
     except KeyboardInterrupt:
         print("caucasus-qa: interrupted", file=sys.stderr)

@@ -8,9 +8,11 @@ input is read and parsed before the store is touched, so bad input leaves the in
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -23,17 +25,18 @@ from . import bm25
 from .catalog import load_catalog
 from .chunk import Chunker, to_node
 from .embed import SentenceTransformerEmbedding
-from .errors import DocumentError, InputError
+from .errors import DocumentError, InputError, StoreError
 from .loaders import read_text
 from .manifest import DocEntry, Manifest
-from .model_info import token_counter
+from .model_info import model_info, token_counter
 from .parse import parse_document
 from .schema import Chunk, IngestReport, ParsedDocument
 from .settings import SUPPORTED_EXTENSIONS, Settings
-from .store import Store
+from .store import Store, make_client
 
 PIPELINE_VERSION = "1"  # bump when cleaning/parsing/chunking changes what a file turns into
 STREAM_CHUNKS = 1024  # chunks embedded and written per step of an ingest (bounded memory)
+STAGING_SUFFIX = "__rebuild"  # collection a rebuild writes into before it replaces the live one
 
 
 @dataclass
@@ -55,6 +58,38 @@ def store_lock(store_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _store_writes(settings: Settings) -> Iterator[None]:
+    """A full disk or an unwritable store directory is a one-line StoreError, not a traceback."""
+    try:
+        yield
+    except OSError as err:
+        raise StoreError(
+            f"{settings.store_dir}: cannot write the index ({err.strerror or err}); "
+            "free space or fix permissions, then run `caucasus-qa ingest` again "
+            "(it completes or repairs what this run left; a failed --rebuild changed nothing)"
+        ) from err
+
+
+def _set_aside_chroma_dir(settings: Settings) -> Path:
+    """Rename an unreadable ``<store>/chroma`` to ``<store>/chroma.unreadable-<time>`` (same directory,
+    so nothing outside the store is ever touched); the caller deletes it after a successful rebuild."""
+    chroma, store = settings.chroma_dir, settings.store_dir.resolve()
+    if chroma.is_symlink() or chroma.resolve().parent != store:
+        raise StoreError(f"{chroma}: not a directory inside {store}; remove it by hand and rebuild")
+    target = store / f"chroma.unreadable-{time.strftime('%Y%m%d-%H%M%S')}"
+    chroma.rename(target)
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    # this process may hold the broken directory open; forget it so a fresh client starts clean
+    system = SharedSystemClient._identifier_to_system.pop(str(chroma), None)
+    SharedSystemClient._identifier_to_refcount.pop(str(chroma), None)
+    if system is not None:
+        with contextlib.suppress(Exception):
+            system.stop()
+    return target
 
 
 def doc_id_for(path: Path) -> str:
@@ -134,11 +169,15 @@ class Ingestor:
     def run(self, paths: Iterable[Path] = (), rebuild: bool = False, progress: bool = False) -> IngestReport:
         t0 = time.perf_counter()
         s = self.settings
-        with store_lock(s.store_dir):
-            manifest = Manifest() if rebuild else Manifest.load(s.manifest_file, s.chunks_file)
+        with _store_writes(s), store_lock(s.store_dir):
+            if rebuild:
+                report = self._rebuild(paths, progress)
+                report.seconds = time.perf_counter() - t0
+                return report
+            manifest = Manifest.load(s.manifest_file, s.chunks_file, strict=False)
             store = self.open_store()
             expected = sum(len(e.chunk_ids) for e in manifest.docs.values())
-            consistent = not rebuild and store.count() == expected
+            consistent = manifest.complete and store.count() == expected
             if not consistent:
                 manifest_docs = dict(manifest.docs)
                 manifest = Manifest(docs={}, chunks={})  # re-verify every document against the store
@@ -151,8 +190,6 @@ class Ingestor:
             if not planned and not removed and consistent:
                 report.seconds = time.perf_counter() - t0
                 return report
-            if rebuild:
-                store.reset()
             self._write(store, manifest, planned, removed, report, progress)
             if not consistent:
                 keep = {cid for e in manifest.docs.values() for cid in e.chunk_ids}
@@ -162,6 +199,49 @@ class Ingestor:
             manifest.save(s.manifest_file, s.chunks_file)
             bm25.rebuild(s, manifest)  # keyword index follows chunks.jsonl
         report.seconds = time.perf_counter() - t0
+        return report
+
+    def _rebuild(self, paths: Iterable[Path], progress: bool) -> IngestReport:
+        """Embed everything again into a staging collection and swap it in only when complete.
+
+        A rebuild that fails midway (bad input, full disk, a crash) leaves the old index and its
+        manifest serving. A store that cannot be used as it is (another model, an older schema) is
+        replaced; one that Chroma cannot open at all (damaged files) is set aside inside the store
+        directory and deleted once the new one is in place.
+        """
+        s = self.settings
+        try:
+            old = Manifest.load(s.manifest_file, s.chunks_file, strict=False)
+        except StoreError:
+            old = Manifest()  # damaged: the corpus and ``paths`` are all there is to rebuild from
+        report = IngestReport()
+        manifest = Manifest()
+        planned = self._plan(discover(s, old, paths), manifest, report)  # bad input: nothing touched
+        try:
+            live: Store | None = self.open_store()
+        except StoreError:
+            live = None  # another model, an older schema, or unreadable: replaced below
+        info = model_info(s)
+        staging_settings = s.model_copy(update={"collection": f"{s.collection}{STAGING_SUFFIX}"})
+        set_aside: Path | None = None
+        try:
+            client = make_client(s)
+            with contextlib.suppress(Exception):  # a staging collection left by a killed rebuild
+                client.delete_collection(staging_settings.collection)
+            staging = Store(staging_settings, info.name, info.dimension, client=client)
+        except StoreError:
+            if live is not None or s.chroma_url:
+                raise
+            set_aside = _set_aside_chroma_dir(s)
+            staging = Store(staging_settings, info.name, info.dimension)
+        self._write(staging, manifest, planned, [], report, progress)
+        staging.promote(s.collection)
+        if live is not None:
+            live.reopen()
+        manifest.save(s.manifest_file, s.chunks_file)
+        bm25.rebuild(s, manifest)  # keyword index follows chunks.jsonl
+        if set_aside is not None:
+            shutil.rmtree(set_aside, ignore_errors=True)
         return report
 
     def remove(self, doc_id: str) -> IngestReport:

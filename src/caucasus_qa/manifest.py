@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import StoreError
 from .schema import Chunk, DocumentRecord
 
 MANIFEST_VERSION = 1
@@ -47,26 +48,52 @@ class DocEntry:
 class Manifest:
     docs: dict[str, DocEntry] = field(default_factory=dict)
     chunks: dict[str, Chunk] = field(default_factory=dict)  # chunk_id -> chunk, all documents
+    complete: bool = True  # False: loaded leniently from files that disagree (see ``load``)
 
     @classmethod
-    def load(cls, manifest_file: Path, chunks_file: Path) -> Manifest:
+    def load(cls, manifest_file: Path, chunks_file: Path, strict: bool = True) -> Manifest:
+        """Read both files. Unreadable JSON is a :class:`StoreError`. An older layout, or chunk ids that
+        ``chunks.jsonl`` lacks (an ingest killed between the two renames, a truncated file), are one
+        too when ``strict``; otherwise (ingest) the manifest comes back with ``complete=False`` so that
+        every document is verified against the store again."""
         if not manifest_file.exists():
             return cls()
-        data = json.loads(manifest_file.read_text(encoding="utf-8"))
-        if data.get("version") != MANIFEST_VERSION:
-            return cls()  # an older layout: treat as empty, the next ingest rewrites everything
-        docs = {k: DocEntry.from_json(v) for k, v in data["docs"].items()}
+        fix = "run `caucasus-qa ingest --rebuild` to rebuild the index"
+        try:
+            data = json.loads(manifest_file.read_text(encoding="utf-8"))
+            version = data.get("version") if isinstance(data, dict) else None
+            if version != MANIFEST_VERSION:
+                if strict:
+                    raise StoreError(
+                        f"{manifest_file}: layout version {version!r}, this version reads "
+                        f"{MANIFEST_VERSION}; {fix}"
+                    )
+                return cls(complete=False)  # an older layout: re-verified and rewritten by ingest
+            docs = {k: DocEntry.from_json(v) for k, v in data["docs"].items()}
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as err:
+            raise StoreError(f"{manifest_file}: unreadable or damaged ({type(err).__name__}); {fix}") from err
         chunks: dict[str, Chunk] = {}
+        damaged = 0
         if chunks_file.exists():
-            with chunks_file.open(encoding="utf-8") as fh:
+            with chunks_file.open(encoding="utf-8", errors="replace") as fh:
                 for line in fh:
-                    if line.strip():
+                    if not line.strip():
+                        continue
+                    try:
                         c = json.loads(line)
                         c["footnotes"] = tuple(c["footnotes"])
                         c["references"] = tuple(c["references"])
                         c["markers"] = tuple((int(a), int(b)) for a, b in c.get("markers", ()))
                         chunks[c["chunk_id"]] = Chunk(**c)
-        return cls(docs, chunks)
+                    except (ValueError, KeyError, TypeError, AttributeError):
+                        damaged += 1
+        missing = sum(1 for e in docs.values() for cid in e.chunk_ids if cid not in chunks)
+        if (missing or damaged) and strict:
+            raise StoreError(
+                f"{chunks_file}: {missing} chunks listed in {manifest_file.name} are missing"
+                f"{f' and {damaged} lines are damaged' if damaged else ''}; {fix}"
+            )
+        return cls(docs, chunks, complete=not (missing or damaged))
 
     def save(self, manifest_file: Path, chunks_file: Path) -> None:
         manifest_file.parent.mkdir(parents=True, exist_ok=True)

@@ -58,6 +58,44 @@ def make_client(settings: Settings) -> Any:
         ) from err
 
 
+class _Guarded:
+    """A Chroma collection whose failures (server gone, unreadable files) surface as one-line
+    :class:`StoreError`s instead of transport or Rust tracebacks, wherever they are called from
+    (our code or LlamaIndex's vector store)."""
+
+    def __init__(self, collection: Any, settings: Settings) -> None:
+        self._inner = collection
+        self._settings = settings
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return attr(*args, **kwargs)
+            except StoreError:
+                raise
+            except Exception as err:  # chromadb raises assorted transport and internal errors
+                raise store_failure(self._settings, f"{name} failed", err) from err
+
+        return call
+
+
+def store_failure(settings: Settings, what: str, err: BaseException) -> StoreError:
+    detail = " ".join(f"{type(err).__name__}: {err}".split())[:200]
+    if settings.chroma_url:
+        return StoreError(
+            f"chroma_url: the Chroma server at {settings.chroma_url} stopped answering ({what}: {detail}); "
+            "check that `chroma run` is up, then ask again"
+        )
+    return StoreError(
+        f"{settings.chroma_dir}: the Chroma store failed ({what}: {detail}); "
+        "if it persists, run `caucasus-qa ingest --rebuild` to start from scratch"
+    )
+
+
 class Store:
     """One Chroma collection, checked against the embedding model that uses it."""
 
@@ -86,9 +124,21 @@ class Store:
         try:
             collection = self.client.get_or_create_collection(name=name, metadata=self.expected_metadata)
         except Exception as err:
-            raise StoreError(f"collection {name!r}: cannot be opened ({type(err).__name__}: {err})") from err
+            raise store_failure(self.settings, f"collection {name!r} cannot be opened", err) from err
         self.check(collection.metadata or {})
-        return collection
+        return _Guarded(collection, self.settings)
+
+    def reopen(self) -> None:
+        """Look the collection up again by name (after :meth:`promote` replaced it)."""
+        self.collection = self._open_collection()
+        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
+
+    def promote(self, name: str) -> None:
+        """Make this (staging) collection the one called ``name``: the old one is dropped, this one
+        renamed. The only step of a rebuild that touches the live index, and it comes last."""
+        with contextlib.suppress(Exception):  # absent (first build, or unreadable and set aside)
+            self.client.delete_collection(name)
+        self.collection.modify(name=name)
 
     def check(self, meta: dict[str, Any]) -> None:
         where = self.settings.chroma_url or str(self.settings.chroma_dir)
