@@ -82,8 +82,19 @@ _METADATA_PATTERNS = [
 ]
 
 
+# how rewrite.py marks the earlier question carried along with a follow-up
+CONTEXT_LABEL = "follow-up to:"
+
+
+def main_question(query: str) -> str:
+    """A rewritten follow-up without the context it carries (the question actually asked)."""
+    cut = query.find(f" ({CONTEXT_LABEL} ")
+    return query[:cut] if cut >= 0 else query
+
+
 def question_kind(question: str) -> str:
-    """``citation``, ``metadata`` or ``general``, from the wording of the question."""
+    """``citation``, ``metadata`` or ``general``, from the wording of the question (context ignored)."""
+    question = main_question(question)
     if any(p.search(question) for p in _CITATION_PATTERNS):
         return KIND_CITATION
     if any(p.search(question) for p in _METADATA_PATTERNS):
@@ -252,10 +263,10 @@ def compose_answer(
         text, used = _citation_answer(scored, order, by_rank, cfg)
     else:
         chosen = _select(scored, order, s, cfg)
-        if _is_why(question):
+        if _is_why(main_question(question)):
             chosen = _with_next_sentence(chosen, scored, by_rank, cfg)
         docs = referenced_documents(question, records)
-        if len(docs) > 1 or _is_compound(question):
+        if len(docs) > 1 or _is_compound(main_question(question)):
             chosen = _spread(chosen, scored, order, s, by_rank, docs, cfg)
         used = _readable(chosen)
         line = _metadata_line(question, sources, records) if kind == KIND_METADATA else ""

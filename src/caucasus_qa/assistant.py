@@ -5,22 +5,33 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .answer import compose_answer
+from .abstain import NOT_FOUND, Evidence, decide, evidence, not_found
+from .answer import (
+    FRONT_MATTER,
+    KIND_METADATA,
+    ComposeConfig,
+    Lexicon,
+    SentenceVectors,
+    compose_answer,
+    question_kind,
+    which_document,
+)
 from .embed import SentenceTransformerEmbedding, build_embedding
 from .errors import QuestionError
 from .ingest import Ingestor
 from .manifest import Manifest
 from .model_info import model_info
 from .retrieve import Hit, HybridRetriever
+from .rewrite import rewrite_query
 from .schema import Answer, DocumentRecord, IngestReport, Source
 from .settings import Settings
 from .store import Store
 
-NOT_FOUND = "The corpus does not appear to answer this question."
+__all__ = ["NOT_FOUND", "Assistant", "DocumentInfo", "dumps"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,9 @@ class Assistant:
         self._store: Store | None = None
         self._dense: HybridRetriever | None = None  # dense + BM25 fusion
         self._manifest: tuple[int, Manifest] | None = None
+        self._lex: tuple[Manifest, Lexicon] | None = None
+        self._sentence_vectors: SentenceVectors | None = None
+        self.last_evidence: Evidence | None = None  # abstention features of the latest answer
 
     # -- lazily built parts -----------------------------------------------------------------
     @property
@@ -136,16 +150,7 @@ class Assistant:
         hits = [h for h in hits if h.score >= floor]
         t_retrieve = time.perf_counter()
         sources = [self._source(rank, h) for rank, h in enumerate(hits, start=1)]
-        composed = compose_answer(question, [(s.rank, s.text) for s in sources[:5]], self.embedding)
-        abstained = not composed.used or composed.best_similarity < 0.3
-        answer = NOT_FOUND if abstained else composed.text
-        if not abstained:
-            spans: dict[int, list[tuple[int, int]]] = {}
-            for c in composed.used:
-                spans.setdefault(c.source_rank, []).append((c.start, c.end))
-            sources = [
-                Source(**{**s.__dict__, "highlights": spans.get(s.rank, [])}) for s in sources
-            ]
+        answer, abstained, sources = self._answer(question, sources)
         t_end = time.perf_counter()
         return Answer(
             question=question,
@@ -166,9 +171,85 @@ class Assistant:
         users = [m for m in messages if m.get("role") == "user"]
         if not users:
             raise QuestionError("messages: no user message to answer")
-        return self.ask(str(users[-1].get("content", "")), top_k=top_k, docs=docs)
+        question = self._check_question(str(users[-1].get("content", "")))
+        query = rewrite_query(messages, self._records()) or question
+        limit = self.settings.max_question_chars
+        ans = self.ask(query if len(query) <= limit else question, top_k=top_k, docs=docs)
+        ans.query, ans.question = ans.question, question
+        return ans
 
     # -- helpers ----------------------------------------------------------------------------
+    def _answer(self, question: str, sources: list[Source]) -> tuple[str, bool, list[Source]]:
+        """Extractive answer (or abstention) and the sources with the quoted sentences highlighted."""
+        sources = [self._with_markers(s) for s in sources]
+        if question_kind(question) == KIND_METADATA and len(sources) > 1:
+            sources = self._front_matter(question, sources)
+        composed = compose_answer(
+            question,
+            sources,
+            self.embedding,
+            lexicon=self._lexicon(),
+            records=self._records(),
+            config=ComposeConfig(max_sentences=self.settings.answer_max_sentences),
+            vectors=self._vectors,
+        )
+        self.last_evidence = evidence(composed, sources[0].score if sources else 0.0)
+        decision = decide(self.last_evidence, self.settings)
+        if not composed.used or decision.abstain:
+            return not_found(sources), True, sources
+        spans: dict[int, list[tuple[int, int]]] = {}
+        for c in composed.used:
+            spans.setdefault(c.source_rank, []).append((c.start, c.end))
+        return composed.text, False, [replace(s, highlights=spans.get(s.rank, [])) for s in sources]
+
+    def _with_markers(self, source: Source) -> Source:
+        """Footnote markers (and aligned references) of every indexed chunk the passage contains."""
+        markers: list[tuple[int, int]] = []
+        notes: dict[int, str] = {}
+        for chunk in self.manifest().chunks_of(source.doc_id):
+            at = source.text.find(chunk.text) if chunk.text else -1
+            if at < 0:
+                continue
+            markers.extend((at + off, n) for off, n in chunk.markers)
+            notes.update(zip(chunk.footnotes, chunk.references, strict=False))
+        if not markers:
+            return source
+        numbers = list(dict.fromkeys(n for _, n in sorted(set(markers)) if n in notes))
+        return replace(
+            source,
+            markers=sorted(set(markers)),
+            footnotes=numbers,
+            references=[notes[n] for n in numbers],
+        )
+
+    def _front_matter(self, question: str, sources: list[Source]) -> list[Source]:
+        """For a metadata question: the document's opening chunk and author/acknowledgment sections
+        take the places of the last passages (top_k is kept)."""
+        doc_id = which_document(question, self._records(), [s.doc_id for s in sources])
+        if doc_id is None:
+            return sources
+        have = {s.chunk_id for s in sources}
+        picked = [
+            c
+            for c in self.manifest().chunks_of(doc_id)
+            if c.chunk_id not in have and (c.position == 0 or FRONT_MATTER.search(c.section))
+        ][: min(2, len(sources) // 2)]
+        kept = sources[: len(sources) - len(picked)]
+        start = len(kept) + 1
+        return kept + [self._with_markers(self._source(start + i, Hit(c, 0.0))) for i, c in enumerate(picked)]
+
+    @property
+    def _vectors(self) -> SentenceVectors:
+        if self._sentence_vectors is None:
+            self._sentence_vectors = SentenceVectors(self.embedding)
+        return self._sentence_vectors
+
+    def _lexicon(self) -> Lexicon:
+        manifest = self.manifest()
+        if self._lex is None or self._lex[0] is not manifest:
+            self._lex = (manifest, Lexicon.from_texts(c.text for c in manifest.chunks.values()))
+        return self._lex[1]
+
     def _ensure_index(self) -> None:
         if self.store.count() == 0:
             self.ingest()
@@ -193,7 +274,9 @@ class Assistant:
     def _check_top_k(self, top_k: int | None) -> int:
         k = self.settings.top_k if top_k is None else top_k
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= self.settings.max_top_k:
-            raise QuestionError(f"top_k: must be an integer from 1 to {self.settings.max_top_k}, got {top_k!r}")
+            raise QuestionError(
+                f"top_k: must be an integer from 1 to {self.settings.max_top_k}, got {top_k!r}"
+            )
         return k
 
     def _check_docs(self, docs: Sequence[str] | None) -> list[str] | None:
@@ -227,6 +310,7 @@ class Assistant:
             start=c.start,
             end=c.end,
             footnotes=list(c.footnotes),
+            markers=list(c.markers),
         )
 
     def _records(self) -> dict[str, DocumentRecord]:

@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, ge=10)
     min_score: float = Field(default=0.0, description="similarity floor for returned passages")
 
+    # answering and abstention (see abstain.py; calibrated on the dev split of eval/questions.jsonl)
+    answer_max_sentences: int = Field(default=3, ge=1, le=4)
+    abstain_min_similarity: float = Field(default=0.30, description="floor on question-sentence cosine")
+    abstain_min_coverage: float = Field(default=0.0, description="floor on IDF-weighted question-term coverage")
+    abstain_min_confidence: float = Field(default=0.0, description="floor on similarity + weight × best coverage")
+    abstain_coverage_weight: float = 0.5
+    abstain_max_unknown_terms: int = Field(default=99, ge=0, description="question terms absent from the corpus")
+    abstain_min_top_score: float | None = Field(default=None, description="floor on the retriever's top score")
+
     # serving
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=0, le=65535)
