@@ -19,6 +19,10 @@ __all__ = ["decode_bytes", "read_text"]
 
 log = logging.getLogger(__name__)
 
+# Parsing and chunking are linear but not free (~10 s per MB on 2 cores, then embedding): a document
+# longer than this (some 5,000 pages) is refused with a message rather than left to run for an hour.
+MAX_DOCUMENT_CHARS = 10_000_000
+
 # Elements whose text is never document content.
 _DROP_TAGS = ("script", "style", "noscript", "nav", "footer", "template", "svg", "iframe", "head")
 _BLOCK_TAGS = (
@@ -38,7 +42,8 @@ def _is_plausible_text(text: str) -> bool:
 
 
 def decode_bytes(data: bytes, path: Path | str = "<bytes>") -> str:
-    """utf-8 / utf-8-sig, then utf-16 with a BOM, then cp1252 if the result reads as text."""
+    """utf-8 / utf-8-sig, then utf-16 with a BOM, then cp1252 (byte by byte where UTF-8 fails, so a
+    file of mixed encodings keeps its UTF-8 parts) if the result reads as text."""
     if data.startswith(codecs.BOM_UTF8):
         try:
             return data[len(codecs.BOM_UTF8) :].decode("utf-8")
@@ -55,14 +60,25 @@ def decode_bytes(data: bytes, path: Path | str = "<bytes>") -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    # cp1252, or UTF-8 with cp1252 pieces pasted in (mixed encodings): each byte that is not valid
+    # UTF-8 is read as cp1252
     try:
-        text = data.decode("cp1252")
+        text = data.decode("utf-8", errors=_CP1252_FALLBACK)
     except UnicodeDecodeError:
         raise DocumentError(path, "bytes decode neither as UTF-8, UTF-16 (BOM) nor cp1252") from None
     if not _is_plausible_text(text):
         raise DocumentError(path, "binary content, not a text document")
-    log.info("%s: not UTF-8, decoded as cp1252", path)
+    log.info("%s: not UTF-8, bytes outside UTF-8 decoded as cp1252", path)
     return text
+
+
+def _cp1252_fallback(err: UnicodeError) -> tuple[str, int]:
+    assert isinstance(err, UnicodeDecodeError)
+    return err.object[err.start : err.end].decode("cp1252"), err.end  # undefined in cp1252: raises
+
+
+_CP1252_FALLBACK = "caucasus_qa.cp1252"
+codecs.register_error(_CP1252_FALLBACK, _cp1252_fallback)
 
 
 def _read_html(markup: str) -> str:
@@ -127,4 +143,10 @@ def read_text(path: Path) -> str:
         text = _read_html(text)
     if not text.replace("\ufeff", "").strip():
         raise DocumentError(path, "no text content (whitespace only)")
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise DocumentError(
+            path,
+            f"{len(text) / 1e6:.1f} million characters of text, more than the limit of "
+            f"{MAX_DOCUMENT_CHARS // 1_000_000} million for one document; split it into parts",
+        )
     return text
