@@ -7,7 +7,7 @@ CLI := $(VENV)/bin/caucasus-qa
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: install run index serve test test-fast lint format bench eval clean
+.PHONY: install run index serve test test-fast lint format bench eval clean loadtest
 
 install: $(STAMP)
 
@@ -52,3 +52,8 @@ bench: install
 
 clean:
 	rm -rf .caucasus_qa .pytest_cache .mypy_cache .ruff_cache test-artifacts
+
+# 20 gradio_client clients ask /ask for 60 s while `caucasus-qa ingest` adds documents, Chroma in
+# server mode on loopback; starts and stops everything itself. Not part of `make test`.
+loadtest: install
+	$(PY) bench/loadtest.py $(ARGS)
