@@ -327,3 +327,42 @@ def test_failed_rebuild_keeps_the_old_index(mini_corpus, tmp_path, base_store, m
     client = Store(Settings(store_dir=store), Settings().model_name, 384).client
     names = [c.name for c in client.list_collections()]
     assert names == ["caucasus_qa"]
+
+
+# -- Chroma server down, or gone between two questions -----------------------------------------------
+
+
+@pytest.mark.server
+def test_chroma_server_down_or_gone_is_one_clear_line(mini_corpus, tmp_path, capsys):
+    import socket
+    import time
+    import urllib.request
+
+    chroma = Path(sys.executable).parent / "chroma"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    where = ["--store-dir", str(tmp_path / "store"), "--corpus-dir", str(mini_corpus), "--chroma-url", url]
+
+    assert main(["ask", "What did Russia do?", *where]) == 3  # nobody listening yet
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and url in err and "chroma run" in err
+
+    cmd = [str(chroma), "run", "--path", str(tmp_path / "srv"), "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(400):
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.3)
+        qa = Assistant(corpus_dir=mini_corpus, store_dir=tmp_path / "store", chroma_url=url)
+        assert qa.ask("What did Russia do in Ukraine?").sources
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    with pytest.raises(StoreError) as gone:  # the same assistant, its server gone
+        qa.ask("What did Israel buy from Azerbaijan?")
+    assert url in str(gone.value) and "\n" not in str(gone.value) and "chroma run" in str(gone.value)
