@@ -35,6 +35,8 @@ class AbstainSettings(Protocol):
     abstain_coverage_weight: float
     abstain_max_unknown_terms: int
     abstain_min_top_score: float | None
+    abstain_min_sentence_coverage: float
+    abstain_require_number: bool
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Evidence:
     margin: float
     top_score: float = 0.0
     kind: str = "general"
+    sentence_coverage: float = 0.0
+    number_support: bool = True
 
     def confidence(self, coverage_weight: float) -> float:
         return self.best_similarity + coverage_weight * self.best_coverage
@@ -73,6 +77,12 @@ def decide(ev: Evidence, s: AbstainSettings) -> Decision:
         reasons.append(f"confidence {conf:.2f} < {s.abstain_min_confidence:.2f}")
     if ev.unknown_terms > s.abstain_max_unknown_terms:
         reasons.append(f"{ev.unknown_terms} question terms not in the corpus > {s.abstain_max_unknown_terms}")
+    if ev.sentence_coverage < s.abstain_min_sentence_coverage:
+        reasons.append(
+            f"best sentence coverage {ev.sentence_coverage:.2f} < {s.abstain_min_sentence_coverage:.2f}"
+        )
+    if s.abstain_require_number and not ev.number_support:
+        reasons.append("a number is asked for and none of the best sentences has one")
     if s.abstain_min_top_score is not None and ev.top_score < s.abstain_min_top_score:
         reasons.append(f"top passage score {ev.top_score:.3f} < {s.abstain_min_top_score:.3f}")
     return Decision(bool(reasons), tuple(reasons), conf)
@@ -91,6 +101,8 @@ def evidence(composed: Composed, top_score: float = 0.0) -> Evidence:
         margin=round(float(composed.margin), 4),
         top_score=float(top_score),
         kind=composed.kind,
+        sentence_coverage=round(float(composed.sentence_coverage), 4),
+        number_support=composed.number_support,
     )
 
 

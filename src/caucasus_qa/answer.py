@@ -201,6 +201,9 @@ class Composed:
     unknown_terms: tuple[str, ...] = ()  # question terms that occur nowhere in the corpus
     margin: float = 0.0  # best sentence score minus the median candidate score
     best_score: float = 0.0
+    sentence_coverage: float = 0.0  # best IDF-weighted term coverage of a single sentence
+    expects_number: bool = False  # "how many", "what year", ...
+    number_support: bool = True  # a number among the best-scoring sentences (when one is expected)
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,8 @@ def compose_answer(
         if line:
             used = used[:2]  # the catalog line comes first; keep the whole answer within 3 sentences
         text = " ".join([line] + [f"{_ensure_period(c.text)} [{c.source_rank}]" for c in used])
+    expects = bool(_EXPECTS_NUMBER.search(main_question(question)))
+    top5 = [scored[i] for i in order[:5]]
     return Composed(
         text.strip(),
         used,
@@ -283,7 +288,22 @@ def compose_answer(
         unknown,
         margin,
         best.score,
+        sentence_coverage=max(c.overlap for c in scored),
+        expects_number=expects,
+        number_support=not expects or any(_NUMBER.search(c.text) for c in top5),
     )
+
+
+_EXPECTS_NUMBER = re.compile(
+    r"\b(?:how (?:many|much|long|large|big|far)|what (?:year|percentage|share|proportion|rate|number|amount)|"
+    r"in what year|in which year)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|"
+    r"billions?|half|double|twice)\b",
+    re.IGNORECASE,
+)
 
 
 def _candidates(sources: Sequence[Source], min_chars: int) -> list[tuple[int, int, int, str]]:

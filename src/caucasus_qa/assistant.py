@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from .answer import (
 from .embed import SentenceTransformerEmbedding, build_embedding
 from .errors import QuestionError
 from .ingest import Ingestor
+from .llm import LLMClient, LLMError, validate_citations
 from .manifest import Manifest
 from .model_info import model_info
 from .retrieve import Hit, HybridRetriever
@@ -83,6 +84,7 @@ class Assistant:
         self._lex: tuple[Manifest, Lexicon] | None = None
         self._sentence_vectors: SentenceVectors | None = None
         self.last_evidence: Evidence | None = None  # abstention features of the latest answer
+        self._llm: LLMClient | None = None
 
     # -- lazily built parts -----------------------------------------------------------------
     @property
@@ -139,8 +141,11 @@ class Assistant:
         top_k: int | None = None,
         docs: Sequence[str] | None = None,
         min_score: float | None = None,
+        llm: bool = False,
     ) -> Answer:
+        """``llm=True``: synthesise with the configured LLM endpoint (extractive answer as fallback)."""
         t0 = time.perf_counter()
+        client = self._llm_client() if llm else None
         question = self._check_question(question)
         k = self._check_top_k(top_k)
         docs = self._check_docs(docs)
@@ -151,6 +156,9 @@ class Assistant:
         t_retrieve = time.perf_counter()
         sources = [self._source(rank, h) for rank, h in enumerate(hits, start=1)]
         answer, abstained, sources = self._answer(question, sources)
+        mode = "extractive"
+        if client is not None and not abstained:
+            answer, mode = self._synthesize(client, question, sources, answer)
         t_end = time.perf_counter()
         return Answer(
             question=question,
@@ -158,8 +166,59 @@ class Assistant:
             abstained=abstained,
             sources=sources,
             query=question,
+            mode=mode,
             timings={"retrieve_s": t_retrieve - t0, "answer_s": t_end - t_retrieve, "total_s": t_end - t0},
         )
+
+    def ask_stream(
+        self,
+        question: str,
+        top_k: int | None = None,
+        docs: Sequence[str] | None = None,
+        llm: bool | None = None,
+        messages: Sequence[dict[str, Any]] | None = None,
+    ) -> Iterator[str | Answer]:
+        """Text deltas (``str``) as the LLM writes them, then the final, validated ``Answer``.
+
+        The final answer replaces the streamed text (markers pointing at no source are removed; with
+        no valid citation it is the extractive answer). ``llm=None`` uses the LLM when one is
+        configured; without one (or on abstention) the extractive answer comes as a single delta.
+        ``messages`` (a conversation) makes the question a follow-up, rewritten as in :meth:`chat`.
+        """
+        use = (
+            (self.settings.llm_url is not None and self.settings.llm_model is not None)
+            if llm is None
+            else llm
+        )
+        client = self._llm_client() if use else None
+        base = self.chat(messages, top_k=top_k, docs=docs) if messages else self.ask(question, top_k, docs)
+        if client is None or base.abstained:
+            yield base.answer
+            yield base
+            return
+        parts: list[str] = []
+        try:
+            for delta in client.stream(base.query or base.question, base.sources):
+                parts.append(delta)
+                yield delta
+        except LLMError:
+            parts = []
+        text = validate_citations("".join(parts), len(base.sources))
+        yield replace(base, answer=text, mode="llm") if text else base
+
+    def _llm_client(self) -> LLMClient:
+        if self._llm is None:
+            self._llm = LLMClient.from_settings(self.settings)
+        return self._llm
+
+    def _synthesize(
+        self, client: LLMClient, question: str, sources: list[Source], fallback: str
+    ) -> tuple[str, str]:
+        try:
+            text = validate_citations(client.complete(question, sources), len(sources))
+        except LLMError:
+            text = None
+        return (text, "llm") if text else (fallback, "extractive")
 
     def chat(
         self,

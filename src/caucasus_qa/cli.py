@@ -41,6 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", "--top-k", type=int, default=None, help="number of passages (default 5)")
     p.add_argument("--doc", action="append", dest="docs", help="restrict to a document id (repeatable)")
     p.add_argument("--min-score", type=float, default=None, help="similarity floor for passages")
+    p.add_argument(
+        "--llm",
+        action="store_true",
+        help="write the answer with the configured LLM (CAUCASUS_QA_LLM_URL, CAUCASUS_QA_LLM_MODEL)",
+    )
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
 
     p = sub.add_parser("docs", help="list indexed documents with metadata and chunk counts")
@@ -100,7 +105,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     qa = _assistant(args)
-    ans = qa.ask(" ".join(args.question), top_k=args.top_k, docs=args.docs, min_score=args.min_score)
+    ans = qa.ask(
+        " ".join(args.question), top_k=args.top_k, docs=args.docs, min_score=args.min_score, llm=args.llm
+    )
     if args.json:
         _print_json(ans.to_dict())
         return 0

@@ -52,14 +52,22 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, ge=10)
     min_score: float = Field(default=0.0, description="similarity floor for returned passages")
 
-    # answering and abstention (see abstain.py; calibrated on the dev split of eval/questions.jsonl)
+    # answering and abstention (abstain.py; thresholds calibrated on the dev split of eval/questions.jsonl)
     answer_max_sentences: int = Field(default=3, ge=1, le=4)
-    abstain_min_similarity: float = Field(default=0.30, description="floor on question-sentence cosine")
-    abstain_min_coverage: float = Field(default=0.0, description="floor on IDF-weighted question-term coverage")
-    abstain_min_confidence: float = Field(default=0.0, description="floor on similarity + weight × best coverage")
+    abstain_min_similarity: float = Field(default=0.30, description="question-sentence cosine floor")
+    abstain_min_coverage: float = Field(default=0.0, description="IDF-weighted question-term coverage floor")
+    abstain_min_sentence_coverage: float = Field(default=0.0, description="same, within one sentence")
+    abstain_min_confidence: float = Field(
+        default=0.0, description="similarity + weight × coverage"
+    )
     abstain_coverage_weight: float = 0.5
-    abstain_max_unknown_terms: int = Field(default=99, ge=0, description="question terms absent from the corpus")
-    abstain_min_top_score: float | None = Field(default=None, description="floor on the retriever's top score")
+    abstain_max_unknown_terms: int = Field(default=99, ge=0, description="question terms not in the corpus")
+    abstain_require_number: bool = Field(
+        default=False, description="number asked, number found"
+    )
+    abstain_min_top_score: float | None = Field(
+        default=None, description="retriever score floor"
+    )
 
     # serving
     host: str = "127.0.0.1"
