@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     abstain_min_confidence: float = Field(
         default=0.0, description="similarity + weight × coverage"
     )
-    abstain_coverage_weight: float = 0.5
+    abstain_coverage_weight: float = 0.75
     abstain_max_unknown_terms: int = Field(default=99, ge=0, description="question terms not in the corpus")
     abstain_require_number: bool = Field(
         default=False, description="number asked, number found"

@@ -1,0 +1,230 @@
+"""Extractive answers: sentence choice, [n] markers, highlights, citation and metadata answers."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from typing import Any
+
+import numpy as np
+import pytest
+
+from caucasus_qa.answer import (
+    KIND_CITATION,
+    KIND_GENERAL,
+    KIND_METADATA,
+    compose_answer,
+    content_words,
+    question_kind,
+    sentence_footnotes,
+)
+from caucasus_qa.schema import DocumentRecord, Source
+
+_SENTENCE_END = re.compile(r"\[(\d+)\](?=\s|$)")
+
+
+class BagOfWords:
+    """Stands in for the sentence embedder: hashed bag of stemmed content words, unit length."""
+
+    dimension = 512
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in content_words(t):
+                out[i, zlib.crc32(w.encode()) % self.dimension] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+
+def _src(rank: int, text: str, doc_id: str = "d1", **kw: Any) -> Source:
+    fields: dict[str, Any] = dict(
+        rank=rank,
+        text=text,
+        doc_id=doc_id,
+        title="T",
+        authors=[],
+        section="",
+        references=[],
+        citation=f"C{rank}",
+        score=0.5,
+    )
+    return Source(**{**fields, **kw})
+
+
+SOURCES = [
+    _src(
+        1,
+        "The weather was mild that year in the capital city. Iran moved 50,000 troops to the Armenian "
+        "border in September 2022. Iran moved 50,000 troops to the Armenian border in September 2022 again.",
+    ),
+    _src(
+        2,
+        "Tehran opened a consulate in Kapan, the capital of Syunik province. Armenian troops held positions.",
+    ),
+]
+
+
+def _sentences(answer: str) -> list[str]:
+    return [p.strip() for p in re.split(r"(?<=\])\s+", answer) if p.strip()]
+
+
+def test_question_kinds() -> None:
+    assert question_kind("Which source does Souleimanov cite for the 70 percent figure?") == KIND_CITATION
+    assert question_kind("Whom does Souleimanov rely on for the oil figure?") == KIND_CITATION
+    assert question_kind("Where does Roubanis take Markedonov's phrase from?") == KIND_CITATION
+    assert question_kind("Who wrote the GDC article?") == KIND_METADATA
+    assert (
+        question_kind("In which journal, and in what year, did Unlikely Alliances appear?") == KIND_METADATA
+    )
+    assert question_kind("Who is now Yerevan's leading source of weapons?") == KIND_GENERAL
+    assert question_kind("How many troops did Iran move?") == KIND_GENERAL
+
+
+def test_best_sentence_chosen_and_duplicates_dropped() -> None:
+    c = compose_answer("How many troops did Iran move to the Armenian border?", SOURCES, BagOfWords())  # type: ignore[arg-type]
+    assert c.used[0].text == "Iran moved 50,000 troops to the Armenian border in September 2022."
+    assert c.text.startswith("Iran moved 50,000 troops to the Armenian border in September 2022. [1]")
+    assert sum("50,000" in u.text for u in c.used) == 1  # the repeated sentence is a near-duplicate
+    assert all("weather" not in u.text for u in c.used)
+
+
+def test_every_sentence_ends_with_a_valid_marker_and_spans_are_exact() -> None:
+    c = compose_answer("Where did Tehran open a consulate near the Armenian border?", SOURCES, BagOfWords())  # type: ignore[arg-type]
+    ranks = {s.rank for s in SOURCES}
+    parts = _sentences(c.text)
+    assert 1 <= len(parts) <= 4
+    for part in parts:
+        m = _SENTENCE_END.search(part)
+        assert m and part.endswith(m.group(0)) and int(m.group(1)) in ranks
+    for u in c.used:
+        assert SOURCES[u.source_rank - 1].text[u.start : u.end] == u.text
+        assert u.text in c.text
+
+
+def test_citation_answer_names_the_sentence_footnote() -> None:
+    text = (
+        "Azerbaijan buys drones from Israel. Around 70 percent of its arms come from Israel. Oil flows back."
+    )
+    marker_a = text.index("Israel.") + len("Israel.")
+    marker_b = text.index("Israel. Oil") + len("Israel.")
+    src = _src(
+        1,
+        text,
+        markers=[(marker_a, 3), (marker_b, 4)],
+        footnotes=[3, 4],
+        references=["Smith, Drones, 2020.", "Frantzman, Did Azerbaijan's use of Israeli weapons, 2021."],
+    )
+    assert sentence_footnotes(src, text.index("Around"), marker_b) == [4]
+    c = compose_answer(
+        "Which source does the author cite for the 70 percent of arms from Israel?", [src], BagOfWords()
+    )  # type: ignore[arg-type]
+    assert c.kind == KIND_CITATION
+    assert "Frantzman" in c.text and "Smith" not in c.text and "(note 4)" in c.text
+    assert c.used[0].text.startswith("Around 70 percent")
+    assert c.text.endswith("[1]")
+
+
+def test_metadata_answer_from_catalog() -> None:
+    records = {
+        "d1": DocumentRecord(
+            doc_id="d1",
+            title="Unlikely Alliances",
+            authors=("Emil A. Souleimanov",),
+            venue="Middle East Policy",
+            date="2024",
+            kind="journal-article",
+        ),
+        "d2": DocumentRecord(
+            doc_id="d2", title="Why Azerbaijani Wins", venue="Global Defense Corp", date="2021"
+        ),
+    }
+    sources = [
+        _src(1, "Iran and Azerbaijan share a long border along the Aras river.", doc_id="d2"),
+        _src(2, "Dr. Souleimanov is a professor of security studies in Prague.", doc_id="d1"),
+    ]
+    c = compose_answer(
+        "In which journal did Souleimanov's article appear?",
+        sources,
+        BagOfWords(),  # type: ignore[arg-type]
+        records=records,
+    )
+    assert c.kind == KIND_METADATA
+    first = _sentences(c.text)[0]
+    assert "Emil A. Souleimanov" in first and "Middle East Policy" in first and "2024" in first
+    assert first.endswith("[2]")  # cites the passage of the document asked about
+    c2 = compose_answer(
+        "Which website published the piece Why Azerbaijani Wins?",
+        sources,
+        BagOfWords(),  # type: ignore[arg-type]
+        records=records,
+    )
+    assert "Global Defense Corp (GDC)" in c2.text and "names no author" in c2.text
+
+
+def test_no_passages_no_answer() -> None:
+    c = compose_answer("Anything?", [], BagOfWords())  # type: ignore[arg-type]
+    assert c.text == "" and c.used == []
+
+
+# -- real corpus ------------------------------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_real_answer_markers_and_highlights(qa: Any) -> None:
+    ans = qa.ask("How many troops did Iran move to its border with Armenia in September 2022?")
+    assert not ans.abstained and "50,000" in ans.answer
+    ranks = {s.rank for s in ans.sources}
+    for part in _sentences(ans.answer):
+        m = _SENTENCE_END.search(part)
+        assert m and part.endswith(m.group(0)) and int(m.group(1)) in ranks
+    spans = [(s, a, b) for s in ans.sources for a, b in s.highlights]
+    assert spans
+    for s, a, b in spans:
+        quoted = s.text[a:b]
+        assert quoted and quoted in ans.answer and f"[{s.rank}]" in ans.answer
+
+
+@pytest.mark.integration
+def test_real_citation_question_names_reference(qa: Any) -> None:
+    ans = qa.ask(
+        "Whom does Souleimanov rely on for the figure that Azerbaijani sources cover more than 40 percent "
+        "of Israel's oil consumption?"
+    )
+    assert not ans.abstained and "Haaretz" in ans.answer
+    assert any("Haaretz" in r for s in ans.sources for r in s.references)
+
+
+@pytest.mark.integration
+def test_real_metadata_question(qa: Any) -> None:
+    ans = qa.ask("Who wrote the Middle East Policy article “Unlikely Alliances”?")
+    assert "Souleimanov" in ans.answer and "Middle East Policy" in ans.answer
+    n = int(re.search(r"\[(\d+)\]", ans.answer).group(1))  # type: ignore[union-attr]
+    assert ans.sources[n - 1].doc_id.startswith("001_")
+
+
+@pytest.mark.integration
+def test_real_abstains_off_corpus(qa: Any) -> None:
+    ans = qa.ask("How many kilometres long is the Great Wall of China?")
+    assert ans.abstained and ans.answer.startswith("The corpus does not appear to answer")
+    assert ans.sources and "[1]" in ans.answer  # still lists the closest passages
+
+
+@pytest.mark.integration
+def test_real_follow_up_is_rewritten(qa: Any) -> None:
+    msgs = [
+        {
+            "role": "user",
+            "content": "According to Souleimanov, what share of Azerbaijan's military equipment "
+            "comes from Israel?",
+        },
+        {"role": "assistant", "content": "Around 70 percent [1]."},
+        {"role": "user", "content": "Which source does he cite for that?"},
+    ]
+    ans = qa.chat(msgs)
+    assert ans.question == "Which source does he cite for that?"
+    assert (
+        ans.query.startswith("Which source does Souleimanov cite for that?")
+        and "military equipment" in ans.query
+    )
+    assert "Frantzman" in ans.answer
