@@ -132,3 +132,29 @@ def test_bm25_index_is_rebuilt_when_ingest_adds_a_document(mini_corpus, tmp_path
     top = bm25.retriever(index, 1).retrieve(QueryBundle("zorbanite"))
     assert top and top[0].node.metadata["doc_id"] == "note"
     assert qa.ask("zorbanite quarry", top_k=3).sources[0].doc_id == "note"
+
+
+def test_documents_named_in_a_question_are_found_by_surname_or_venue_acronym():
+    from caucasus_qa.retrieve import mentioned_docs, strip_aliases
+
+    aliases = {"000": ["Khanin"], "003": ["Roubanis"], "004": ["GDC"], "001": ["Souleimanov"]}
+    q = "What military goods is Tehran supplying to Moscow's war, according to Khanin and Roubanis?"
+    assert mentioned_docs(q, aliases) == ["000", "003"]
+    assert mentioned_docs("How do the GDC article and Klaleche's study differ?", aliases) == ["004"]
+    assert mentioned_docs("What does khanin think?", aliases) == []  # names are case-sensitive
+    assert mentioned_docs("Why does Iran fear Azerbaijan?", aliases) == []
+    assert (
+        strip_aliases(q, ["Khanin", "Roubanis"]) == "What military goods is Tehran supplying to Moscow's war?"
+    )
+    assert strip_aliases("According to Souleimanov, why is Baku nervous?", ["Souleimanov"]) == (
+        "why is Baku nervous?"
+    )
+
+
+@pytest.mark.integration
+def test_each_named_document_contributes_passages_near_the_top(qa):
+    hits = qa.ask("What goods is Iran supplying to Russia's war, according to Khanin and Roubanis?", top_k=4)
+    top = [s.doc_id for s in hits.sources[:4]]
+    assert {"000_58fd850d681a9b3e", "003_ccc9031e28dd9279"} <= set(top[:2])
+    alone = qa.ask("Why does Souleimanov think Azerbaijan is vulnerable?", top_k=3)
+    assert all(s.doc_id == "001_a928311d0961af7f" for s in alone.sources[:2])

@@ -7,7 +7,7 @@ Hybrid retrieval, all through LlamaIndex:
 * **keyword**: ``BM25Retriever`` over a ``bm25s`` index of title + authors + venue + section + chunk
   text + footnote references (see :mod:`caucasus_qa.bm25`), a weight mask for the document filter;
 * **fusion**: ``QueryFusionRetriever`` (``num_queries=1``: no query generation, and an explicit
-  ``MockLLM`` so that LlamaIndex never resolves its default OpenAI LLM) in reciprocal-rank mode, with
+  ``MockLLM`` so that LlamaIndex never resolves its default OpenAI LLM) in relative-score mode, with
   per-retriever weights (LlamaIndex's own RRF ignores ``retriever_weights``; :class:`WeightedRRF`
   applies them and keys nodes by id rather than content hash);
 * **passages**: overlapping or adjacent chunks of one document among the results are merged into one
@@ -22,7 +22,9 @@ order, so scores need not decrease with rank; ``Hit.fused`` holds the fusion sco
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -190,10 +192,25 @@ class HybridRetriever:
         self.index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedding)
         self.bm25 = bm25_mod.load_or_build(settings, manifest)
 
+        self.aliases = document_aliases(manifest)
+
     # -- public -------------------------------------------------------------------------------
     def retrieve(self, query: str, top_k: int, docs: Sequence[str] | None = None) -> list[Hit]:
-        cfg = self.config
         vec = self.embedding.get_query_embedding(query)
+        mentioned = [d for d in mentioned_docs(query, self.aliases) if not docs or d in docs]
+        if not mentioned:
+            return self._retrieve(query, vec, top_k, docs)
+        # The question names its documents ("according to Khanin and Roubanis"): each named document
+        # contributes its own best passages, interleaved, before the unrestricted ranking — a fused
+        # ranking over all documents tends to give every slot to whichever document matches best.
+        # Within a named document its name carries no information, so it is dropped from the query.
+        inner = strip_aliases(query, [n for d in mentioned for n in self.aliases[d]])
+        inner_vec = self.embedding.get_query_embedding(inner) if inner != query else vec
+        per_doc = [self._retrieve(inner, inner_vec, top_k, [d]) for d in mentioned]
+        return _interleave([*per_doc, self._retrieve(query, vec, top_k, docs)], top_k)
+
+    def _retrieve(self, query: str, vec: list[float], top_k: int, docs: Sequence[str] | None) -> list[Hit]:
+        cfg = self.config
         bundle = QueryBundle(query_str=query, embedding=vec)
         depth = max(cfg.depth, top_k * 2)
         dense = self.index.as_retriever(similarity_top_k=depth, filters=doc_filters(docs))
@@ -246,6 +263,54 @@ class HybridRetriever:
                 continue  # a later chunk may still merge into a returned passage
             hits.append(Hit(chunk, cos, fused, (chunk.chunk_id,)))
         return hits
+
+
+def document_aliases(manifest: Manifest) -> dict[str, list[str]]:
+    """Names by which a question can point at a document: its authors' surnames, its venue's acronym."""
+    out: dict[str, list[str]] = {}
+    for doc_id, entry in manifest.docs.items():
+        rec = entry.record
+        names = [a.split()[-1] for a in rec.authors if a.split()]
+        words = rec.venue.split()
+        if "," not in rec.venue and 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words):
+            names.append("".join(w[0] for w in words))  # "Global Defense Corp" -> "GDC"
+        out[doc_id] = [n for n in names if len(n) >= 3]
+    return out
+
+
+def mentioned_docs(query: str, aliases: dict[str, list[str]]) -> list[str]:
+    """Documents whose alias appears in the query as a whole word (case-sensitive), in query order."""
+    found: list[tuple[int, str]] = []
+    for doc_id, names in aliases.items():
+        at = [m.start() for n in names for m in re.finditer(rf"\b{re.escape(n)}\b", query)]
+        if at:
+            found.append((min(at), doc_id))
+    return [d for _, d in sorted(found)]
+
+
+def strip_aliases(query: str, names: Sequence[str]) -> str:
+    """The query without the document names in it ("…, according to Khanin and Roubanis?" → "…?")."""
+    alt = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    out = re.sub(rf"\b(?:{alt})(?:['’]s)?\b", "\x00", query)
+    out = re.sub(r"(?:\b(?i:according to|by)\s+)?\x00(?:\s*(?:,|and)\s*\x00)*", "\x00", out)
+    out = re.sub(r"\s*,?\s*\x00\s*", " ", out)
+    out = re.sub(r"\s+([,?.!])", r"\1", re.sub(r"\s{2,}", " ", out)).strip(" ,")
+    return re.sub(r",([?.!])$", r"\1", out) or query
+
+
+def _interleave(lists: list[list[Hit]], top_k: int) -> list[Hit]:
+    """Round-robin over all lists but the last, then the last in order; overlapping passages dropped."""
+    pool = [h for rank in itertools.zip_longest(*lists[:-1]) for h in rank if h is not None]
+    pool += lists[-1]
+    hits: list[Hit] = []
+    for h in pool:
+        if not any(_overlaps(h.chunk, g.chunk) for g in hits):
+            hits.append(h)
+    return hits[:top_k]
+
+
+def _overlaps(a: Chunk, b: Chunk) -> bool:
+    return a.doc_id == b.doc_id and a.start < b.end and b.start < a.end
 
 
 def _same_span(a: Chunk, b: Chunk) -> bool:
