@@ -33,6 +33,9 @@ TOPICS = (
     "Diplomacy after 2020",
 )
 
+FIRST = ("Anna", "Levan", "Nino", "Arsen", "Leyla", "Tamar", "Ruben", "Elvin")
+LAST = ("Synthia", "Fabrikova", "Modelyan", "Testov", "Benchadze", "Samplov")
+
 
 @dataclass(frozen=True)
 class Pool:
@@ -65,6 +68,9 @@ def document(pool: Pool, i: int, seed: int = DEFAULT_SEED, target_chars: int = 4
     rng = random.Random(f"{seed}:{i}")
     topic = rng.choice(TOPICS)
     title = f"{topic} in the South Caucasus: Synthetic Study {i:05d}"
+    # an explicit byline and lead, so that the parser never takes a body paragraph (e.g. one that
+    # opens "By the mid-2010s, ...") for the byline
+    byline = f"By {rng.choice(FIRST)} {rng.choice(LAST)}-{i:05d}"
     lead = f"This synthetic study recombines passages from {rng.choice(pool.titles)!s}."
     body: list[str] = []
     size = 0
@@ -75,7 +81,7 @@ def document(pool: Pool, i: int, seed: int = DEFAULT_SEED, target_chars: int = 4
         para = rng.choice(pool.paragraphs)
         body.append(para)
         size += len(para)
-    return "\n\n".join([title, lead, *body]) + "\n"
+    return "\n\n".join([title, byline, lead, *body]) + "\n"
 
 
 def generate(
