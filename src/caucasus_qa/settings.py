@@ -57,17 +57,11 @@ class Settings(BaseSettings):
     abstain_min_similarity: float = Field(default=0.30, description="question-sentence cosine floor")
     abstain_min_coverage: float = Field(default=0.0, description="IDF-weighted question-term coverage floor")
     abstain_min_sentence_coverage: float = Field(default=0.0, description="same, within one sentence")
-    abstain_min_confidence: float = Field(
-        default=0.0, description="similarity + weight × coverage"
-    )
+    abstain_min_confidence: float = Field(default=0.76, description="similarity + weight × coverage floor")
     abstain_coverage_weight: float = 0.75
     abstain_max_unknown_terms: int = Field(default=99, ge=0, description="question terms not in the corpus")
-    abstain_require_number: bool = Field(
-        default=False, description="number asked, number found"
-    )
-    abstain_min_top_score: float | None = Field(
-        default=None, description="retriever score floor"
-    )
+    abstain_require_number: bool = Field(default=True, description="number asked, number found")
+    abstain_min_top_score: float | None = Field(default=None, description="retriever score floor")
 
     # serving
     host: str = "127.0.0.1"
