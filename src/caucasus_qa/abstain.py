@@ -37,6 +37,8 @@ class AbstainSettings(Protocol):
     abstain_min_top_score: float | None
     abstain_min_sentence_coverage: float
     abstain_require_number: bool
+    abstain_require_entities: bool
+    abstain_require_quantity: bool
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class Evidence:
     kind: str = "general"
     sentence_coverage: float = 0.0
     number_support: bool = True
+    entity_support: bool = True  # the question's named things occur together in one passage
+    quantity_support: bool = True  # a quantity question has a number beside what it counts
 
     def confidence(self, coverage_weight: float) -> float:
         return self.best_similarity + coverage_weight * self.best_coverage
@@ -83,6 +87,10 @@ def decide(ev: Evidence, s: AbstainSettings) -> Decision:
         )
     if s.abstain_require_number and not ev.number_support:
         reasons.append("a number is asked for and none of the best sentences has one")
+    if s.abstain_require_entities and not ev.entity_support:
+        reasons.append("no passage mentions all the names in the question")
+    if s.abstain_require_quantity and not ev.quantity_support:
+        reasons.append("a quantity is asked for and no sentence has a number beside what it counts")
     if s.abstain_min_top_score is not None and ev.top_score < s.abstain_min_top_score:
         reasons.append(f"top passage score {ev.top_score:.3f} < {s.abstain_min_top_score:.3f}")
     return Decision(bool(reasons), tuple(reasons), conf)
@@ -91,7 +99,9 @@ def decide(ev: Evidence, s: AbstainSettings) -> Decision:
 NOT_FOUND = "The corpus does not appear to answer this question."
 
 
-def evidence(composed: Composed, top_score: float = 0.0) -> Evidence:
+def evidence(
+    composed: Composed, top_score: float = 0.0, entity_support: bool = True, quantity_support: bool = True
+) -> Evidence:
     """The features of one composed answer (see :mod:`caucasus_qa.answer`)."""
     return Evidence(
         best_similarity=round(float(composed.best_similarity), 4),
@@ -103,6 +113,8 @@ def evidence(composed: Composed, top_score: float = 0.0) -> Evidence:
         kind=composed.kind,
         sentence_coverage=round(float(composed.sentence_coverage), 4),
         number_support=composed.number_support,
+        entity_support=entity_support,
+        quantity_support=quantity_support,
     )
 
 

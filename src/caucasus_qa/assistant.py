@@ -22,11 +22,12 @@ from .answer import (
 )
 from .embed import SentenceTransformerEmbedding, build_embedding
 from .errors import QuestionError
+from .focus import entities_supported, quantity_supported
 from .ingest import Ingestor
 from .llm import LLMClient, LLMError, validate_citations
 from .manifest import Manifest
 from .model_info import model_info
-from .retrieve import Hit, HybridRetriever
+from .retrieve import Hit, HybridRetriever, document_aliases
 from .rewrite import rewrite_query
 from .schema import Answer, DocumentRecord, IngestReport, Source
 from .settings import Settings
@@ -252,7 +253,14 @@ class Assistant:
             config=ComposeConfig(max_sentences=self.settings.answer_max_sentences),
             vectors=self._vectors,
         )
-        self.last_evidence = evidence(composed, sources[0].score if sources else 0.0)
+        texts = [s.text for s in sources]
+        names = [n for names in self._aliases().values() for n in names]
+        self.last_evidence = evidence(
+            composed,
+            sources[0].score if sources else 0.0,
+            entity_support=entities_supported(question, texts, names),
+            quantity_support=quantity_supported(question, texts, names),
+        )
         decision = decide(self.last_evidence, self.settings)
         if not composed.used or decision.abstain:
             return not_found(sources), True, sources
@@ -260,6 +268,9 @@ class Assistant:
         for c in composed.used:
             spans.setdefault(c.source_rank, []).append((c.start, c.end))
         return composed.text, False, [replace(s, highlights=spans.get(s.rank, [])) for s in sources]
+
+    def _aliases(self) -> dict[str, list[str]]:
+        return document_aliases(self.manifest())
 
     def _with_markers(self, source: Source) -> Source:
         """Footnote markers (and aligned references) of every indexed chunk the passage contains."""

@@ -1,0 +1,151 @@
+"""Does any retrieved passage speak of what the question is about? Two checks for abstention.
+
+Near-miss questions ("How many drones did Iran deliver to Russia in 2022?", "What position has
+Kazakhstan taken on the Zangezur corridor?") retrieve on-topic passages that score well on
+similarity and word overlap; what they lack is the question's *focus*:
+
+* **entities** — the named actors and places of the question, after mapping capitals and demonyms
+  to their country (Tehran, Iranian → Iran), must all occur together in one passage;
+* **quantities** — a "how many / how much / what percentage / what year / how long" question needs a
+  sentence that has a number *and* one of the words the number would count.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+
+from .chunk import sentence_spans
+
+# Capitals, demonyms and short forms of the actors this corpus is about, mapped to one key.
+ALIASES: dict[str, str] = {
+    **dict.fromkeys(["tehran", "iranian", "iranians", "persian", "islamic republic"], "iran"),
+    **dict.fromkeys(["baku", "azerbaijani", "azerbaijanis", "azeri", "azeris", "aliyev"], "azerbaijan"),
+    **dict.fromkeys(["yerevan", "armenian", "armenians", "pashinyan"], "armenia"),
+    **dict.fromkeys(["ankara", "turkish", "turks", "türkiye", "turkiye", "erdogan", "erdoğan"], "turkey"),
+    **dict.fromkeys(["moscow", "russian", "russians", "kremlin", "putin"], "russia"),
+    **dict.fromkeys(["jerusalem", "tel aviv", "israeli", "israelis", "jewish state"], "israel"),
+    **dict.fromkeys(["washington", "american", "americans", "u.s.", "us", "usa"], "united states"),
+    **dict.fromkeys(["tbilisi", "georgian", "georgians"], "georgia"),
+    **dict.fromkeys(["beijing", "chinese"], "china"),
+    **dict.fromkeys(["paris", "french"], "france"),
+    **dict.fromkeys(["new delhi", "delhi", "indian"], "india"),
+    **dict.fromkeys(["russo"], "russia"),
+    **dict.fromkeys(["karabakh", "nagorno-karabakh", "artsakh"], "karabakh"),
+    **dict.fromkeys(["nakhichevan", "nakhchivan"], "nakhichevan"),
+}
+_QUESTION_WORDS = frozenset(
+    """what which who whom whose when where why how does do did is are was were has have had can
+    could should would will according in on of the a an and or to for from by with""".split()  # noqa: SIM905
+)
+_ENTITY = re.compile(r"\b(?:[A-Z][\w\-]*(?:\s+(?:of\s+|for\s+)?[A-Z][\w\-]*)*|[A-Z]{2,}s?)\b")
+_QUANTITY = re.compile(
+    r"^\s*(?:how\s+(?:many|much|long|large|big)|what\s+(?:percentage|share|proportion|year)"
+    r"|in\s+what\s+year)\b\s*(?P<rest>.*)$",
+    re.I,
+)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion"
+    r"|percent)\b",
+    re.I,
+)
+_QUOTED = re.compile(r"[“\"][^”\"]*[”\"]")
+_WORD = re.compile(r"[^\W\d_][\w\-’']*")
+_FILLER = frozenset(
+    """still currently now live remain remained did does do is are was were has have had the a an of in on to
+    by for per each every""".split()  # noqa: SIM905
+)
+
+
+def _key(term: str) -> str:
+    t = term.lower().removesuffix("'s").removesuffix("’s")
+    return ALIASES.get(t, t)
+
+
+def _words(text: str) -> list[str]:
+    """Lower-case words, possessives dropped, hyphenated compounds split (US-Azerbaijan → us, azerbaijan)."""
+    out: list[str] = []
+    for w in _WORD.findall(text):
+        out.extend(p for p in w.lower().removesuffix("'s").removesuffix("’s").split("-") if p)
+    return out
+
+
+def _keys_in(text: str) -> set[str]:
+    words = _words(text)
+    keys = {ALIASES.get(w, w) for w in words}
+    low = text.lower()
+    keys |= {v for k, v in ALIASES.items() if " " in k and k in low}
+    keys |= {f"{a} {b}" for a, b in itertools.pairwise(words)}  # two-word names
+    return keys
+
+
+def question_entities(question: str, ignore: Iterable[str] = ()) -> set[str]:
+    """Named things in the question (not its first word, quoted titles or document names), as keys."""
+    skip = {n.lower() for n in ignore}
+    found: set[str] = set()
+    question = _QUOTED.sub(" ", question)
+    for m in _ENTITY.finditer(question):
+        if m.start() == 0:
+            # the first word is capitalised anyway; keep what follows it, if it is a name too
+            rest = m.group().split(None, 1)
+            if len(rest) < 2:
+                continue
+            name = rest[1]
+        else:
+            name = m.group()
+        words = [w for w in name.split() if w.lower() not in _QUESTION_WORDS]
+        if not words or all(w.lower() in skip for w in words):
+            continue
+        phrase = " ".join(w for w in words if w.lower() not in skip)
+        if _key(phrase) != phrase.lower():  # a known multi-word alias ("New Delhi")
+            found.add(_key(phrase))
+            continue
+        for part in phrase.split():
+            found.update(_key(p) for p in _words(part))
+    return found
+
+
+def entities_supported(question: str, passages: Sequence[str], ignore: Iterable[str] = ()) -> bool:
+    """All the question's named things occur together in at least one passage."""
+    wanted = question_entities(question, ignore)
+    if not wanted:
+        return True
+    for text in passages:
+        keys = _keys_in(text)
+        if all(w in keys or all(p in keys for p in w.split()) for w in wanted):
+            return True
+    return False
+
+
+def quantity_focus(question: str) -> list[str]:
+    """For a quantity question, the word a number would count: the head of the phrase after "how many"
+    ("how many Israeli military advisers are …" → advisers), as a crude five-letter stem."""
+    m = _QUANTITY.match(question)
+    if not m:
+        return []
+    run: list[str] = []
+    for w in _WORD.findall(m.group("rest"))[:5]:
+        if w.lower() in _FILLER:
+            break
+        run.append(w.lower())
+    if not run:
+        return []
+    plural = [w for w in run if w.endswith("s") and len(w) > 3]  # the counted noun, not a verb after it
+    return [(plural[-1] if plural else run[-1])[:5]]
+
+
+def quantity_supported(question: str, passages: Sequence[str], ignore: Iterable[str] = ()) -> bool:
+    """A quantity question has a sentence with a number and one of its focus words."""
+    focus = quantity_focus(question)
+    if not focus and not _QUANTITY.match(question):
+        return True
+    for text in passages:
+        for a, b in sentence_spans(text):
+            sent = text[a:b]
+            if not _NUMBER.search(sent):
+                continue
+            words = {w.lower()[:5] for w in _WORD.findall(sent)}
+            if not focus or any(f in words for f in focus):
+                return True
+    return False
