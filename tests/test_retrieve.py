@@ -34,6 +34,14 @@ def test_overlapping_chunks_merge_without_repeating_the_shared_sentence():
     assert merged.next_id == "d:2"
 
 
+def test_chunks_of_different_sections_do_not_merge():
+    from dataclasses import replace
+
+    a = _chunk(0, 0, "End of the abstract.")
+    b = replace(_chunk(1, 21, "Start of the next section."), section="TURKEY")
+    assert merge_chunks(a, b) is None and merge_chunks(b, a) is None
+
+
 def test_far_apart_or_too_long_chunks_do_not_merge():
     assert merge_chunks(_chunk(0, 0, "One."), _chunk(3, 100, "Four.")) is None
     long_a = _chunk(0, 0, "x" * 900)

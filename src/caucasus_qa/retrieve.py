@@ -323,8 +323,8 @@ def merge_chunks(a: Chunk, b: Chunk, limit: int = MAX_PASSAGE_CHARS) -> Chunk | 
     Chunks touch when one ends where the next begins up to whitespace (consecutive positions). The
     text is rebuilt from the two texts and their spans, so the shared sentence appears once.
     """
-    if a.doc_id != b.doc_id:
-        return None
+    if a.doc_id != b.doc_id or a.section != b.section:
+        return None  # a passage, like a chunk, stays inside one section (its citation names it)
     first, second = (a, b) if (a.start, a.end) <= (b.start, b.end) else (b, a)
     if second.end <= first.end:  # contained
         return first
