@@ -29,7 +29,12 @@ class DocumentRecord:
             who += f" and {_surname(self.authors[1])}"
         elif len(self.authors) > 2:
             who += " et al."
-        title = self.title if len(self.title) <= 40 else self.title[:39].rstrip(" :,;-") + "…"
+        title = self.title
+        if len(title) > 40:  # the main title (before a colon), else cut at a word, then an ellipsis
+            title = title.split(":")[0].strip() if ":" in title[3:] else title
+            if len(title) > 40:
+                title = title[:40].rsplit(" ", 1)[0].rstrip(" :,;-")
+            title += "…"
         parts = [p for p in (who, f"\u201c{title}\u201d" if title else "", self.venue) if p]
         text = ", ".join(parts)
         year = self.date[:4]
