@@ -166,6 +166,15 @@ def test_ask_with_llm_uses_valid_reply(qa_llm: Any) -> None:
 
 
 @pytest.mark.integration
+def test_ui_llm_mode_goes_through_the_llm(qa_llm: Any) -> None:
+    from caucasus_qa.ui.chat import ask_chat
+
+    FakeModel.reply = "Iran moved 50,000 troops [1]."
+    assert ask_chat(qa_llm, [], QUESTION, 3, None, "llm")["mode"] == "llm"
+    assert ask_chat(qa_llm, [], QUESTION, 3, None, "extractive")["mode"] == "extractive"
+
+
+@pytest.mark.integration
 def test_ask_with_llm_falls_back_without_valid_citation(qa_llm: Any) -> None:
     extractive = qa_llm.ask(QUESTION)
     FakeModel.reply = "Fifty thousand troops, trust me [42]."

@@ -226,15 +226,19 @@ class Assistant:
         messages: Sequence[dict[str, Any]],
         top_k: int | None = None,
         docs: Sequence[str] | None = None,
+        llm: bool = False,
     ) -> Answer:
-        """Answer the last user message of a conversation (``[{"role": ..., "content": ...}, ...]``)."""
+        """Answer the last user message of a conversation (``[{"role": ..., "content": ...}, ...]``).
+
+        A follow-up is rewritten into a standalone query (``Answer.query``); ``llm`` as in :meth:`ask`.
+        """
         users = [m for m in messages if m.get("role") == "user"]
         if not users:
             raise QuestionError("messages: no user message to answer")
         question = self._check_question(str(users[-1].get("content", "")))
         query = rewrite_query(messages, self._records()) or question
         limit = self.settings.max_question_chars
-        ans = self.ask(query if len(query) <= limit else question, top_k=top_k, docs=docs)
+        ans = self.ask(query if len(query) <= limit else question, top_k=top_k, docs=docs, llm=llm)
         ans.query, ans.question = ans.question, question
         return ans
 

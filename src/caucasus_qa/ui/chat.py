@@ -6,7 +6,6 @@ browser tabs never share a conversation.
 
 from __future__ import annotations
 
-import inspect
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,11 +61,10 @@ def ask_chat(
     docs: Sequence[str] | None,
     mode: str,
 ) -> dict[str, Any]:
-    """One turn through ``qa.chat``; ``mode`` is passed on only where the Assistant accepts one."""
-    kwargs: dict[str, Any] = {"top_k": int(top_k), "docs": list(docs) if docs else None}
-    if mode and mode != "extractive" and "mode" in inspect.signature(qa.chat).parameters:
-        kwargs["mode"] = mode
-    return qa.chat(history_messages(answers, question), **kwargs).to_dict()
+    """One turn through ``qa.chat``; ``mode="llm"`` synthesises with the configured endpoint."""
+    docs_list = list(docs) if docs else None
+    ans = qa.chat(history_messages(answers, question), top_k=int(top_k), docs=docs_list, llm=mode == "llm")
+    return ans.to_dict()
 
 
 def export_file(answers: Sequence[dict[str, Any]]) -> Path | None:
