@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,3 +47,29 @@ def mini_corpus(tmp_path: Path) -> Path:
     for name in ("000_58fd850d681a9b3e.txt", "004_2e4681bc52934605.txt", "catalog.toml"):
         shutil.copy(CORPUS / name, corpus / name)
     return corpus
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def ui_url(qa: Any) -> Iterator[str]:
+    """The chat UI over the session's store, served on a free loopback port for one test module."""
+    from caucasus_qa.ui.app import build_app, launch_options
+
+    app = build_app(qa)
+    _, url, _ = app.launch(
+        server_name="127.0.0.1",
+        server_port=free_port(),
+        prevent_thread_lock=True,
+        quiet=True,
+        **launch_options(qa),
+    )
+    try:
+        yield url
+    finally:
+        app.close()

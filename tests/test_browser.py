@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,30 +36,6 @@ if not Path(CHROMIUM).exists():
             f"{CHROMIUM} is missing but CAUCASUS_QA_REQUIRE_BROWSER is set; apt-get install chromium"
         )
     pytest.skip(f"{CHROMIUM} not installed", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def ui_url(qa: Any) -> Iterator[str]:
-    from caucasus_qa.ui.app import build_app, launch_options
-
-    app = build_app(qa)
-    _, url, _ = app.launch(
-        server_name="127.0.0.1",
-        server_port=free_port(),
-        prevent_thread_lock=True,
-        quiet=True,
-        **launch_options(qa),
-    )
-    try:
-        yield url
-    finally:
-        app.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,18 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS, REPO
+from tests.conftest import CORPUS, REPO, free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.timeout(1800)]
 
 CHROMA = Path(sys.executable).parent / "chroma"
 MINI = ("000_58fd850d681a9b3e", "004_2e4681bc52934605")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _heartbeat(url: str) -> bool:
@@ -46,7 +39,7 @@ def _heartbeat(url: str) -> bool:
 def chroma_url(tmp_path: Path) -> Iterator[str]:
     if not CHROMA.exists():
         pytest.skip(f"no chroma CLI at {CHROMA}")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path / "chroma.log").open("w")
     cmd = [str(CHROMA), "run", "--path", str(tmp_path / "server"), "--port", str(port), "--host", "127.0.0.1"]
@@ -140,7 +133,7 @@ def test_ingest_in_one_process_query_from_others(chroma_url: str, tmp_path: Path
 
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     proc = subprocess.run(
         [
             sys.executable,

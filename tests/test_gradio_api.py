@@ -3,37 +3,11 @@
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.integration
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def ui_url(qa: Any) -> Iterator[str]:
-    from caucasus_qa.ui.app import build_app, launch_options
-
-    app = build_app(qa)
-    _, url, _ = app.launch(
-        server_name="127.0.0.1",
-        server_port=free_port(),
-        prevent_thread_lock=True,
-        quiet=True,
-        **launch_options(qa),
-    )
-    try:
-        yield url
-    finally:
-        app.close()
 
 
 @pytest.fixture(scope="module")
