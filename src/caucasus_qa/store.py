@@ -160,15 +160,6 @@ class Store:
                 f"{where}: store schema version {meta.get('schema_version')!r} is not {SCHEMA_VERSION}; {fix}"
             )
 
-    def reset(self) -> None:
-        """Drop and recreate the collection (used by ``ingest --rebuild``)."""
-        with contextlib.suppress(Exception):  # absent already: nothing to drop
-            self.client.delete_collection(self.settings.collection)
-        self.collection = self.client.get_or_create_collection(
-            name=self.settings.collection, metadata=self.expected_metadata
-        )
-        self.vector_store = ChromaVectorStore(chroma_collection=self.collection)
-
     def count(self) -> int:
         return int(self.collection.count())
 
