@@ -103,7 +103,7 @@ def test_bm25_finds_a_passage_by_a_footnote_author(qa):
     from caucasus_qa import bm25
 
     qa.ask("warm up", top_k=1)
-    index = qa._dense.bm25
+    index = qa._retriever.bm25
     hits = bm25.retriever(index, 3).retrieve(QueryBundle("Frantzman"))
     chunks = [qa.manifest().chunks[h.node.node_id] for h in hits]
     top = chunks[0]

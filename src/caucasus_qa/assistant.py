@@ -27,7 +27,7 @@ from .ingest import Ingestor
 from .llm import LLMClient, LLMError, validate_citations
 from .manifest import Manifest
 from .model_info import model_info
-from .retrieve import Hit, HybridRetriever, document_aliases
+from .retrieve import Hit, HybridRetriever
 from .rewrite import rewrite_query
 from .schema import Answer, DocumentRecord, IngestReport, Source
 from .settings import Settings
@@ -80,7 +80,7 @@ class Assistant:
         self.settings = Settings.model_validate({**base.model_dump(), **updates})
         self._embedding: SentenceTransformerEmbedding | None = None
         self._store: Store | None = None
-        self._dense: HybridRetriever | None = None  # dense + BM25 fusion
+        self._retriever: HybridRetriever | None = None  # dense + BM25 fusion
         self._manifest: tuple[int, Manifest] | None = None
         self._lex: tuple[Manifest, Lexicon] | None = None
         self._sentence_vectors: SentenceVectors | None = None
@@ -113,12 +113,12 @@ class Assistant:
     ) -> IngestReport:
         report = self._ingestor().run([Path(p) for p in paths], rebuild=rebuild, progress=progress)
         if report.changed or rebuild:
-            self._dense = None
+            self._retriever = None
         return report
 
     def remove(self, doc_id: str) -> IngestReport:
         report = self._ingestor().remove(doc_id)
-        self._dense = None
+        self._retriever = None
         return report
 
     def manifest(self) -> Manifest:
@@ -274,7 +274,7 @@ class Assistant:
         return composed.text, False, [replace(s, highlights=spans.get(s.rank, [])) for s in sources]
 
     def _aliases(self) -> dict[str, list[str]]:
-        return document_aliases(self.manifest())
+        return self._current_retriever().aliases  # computed once per manifest, with the retriever
 
     def _with_markers(self, source: Source) -> Source:
         """Footnote markers (and aligned references) of every indexed chunk the passage contains."""
@@ -328,11 +328,14 @@ class Assistant:
         if self.store.count() == 0:
             self.ingest()
 
-    def _retrieve(self, query: str, k: int, docs: Sequence[str] | None) -> list[Hit]:
+    def _current_retriever(self) -> HybridRetriever:
         manifest = self.manifest()
-        if self._dense is None or self._dense.manifest is not manifest:  # rebuilt after any ingest
-            self._dense = HybridRetriever(self.settings, self.store, self.embedding, manifest)
-        return self._dense.retrieve(query, k, docs)
+        if self._retriever is None or self._retriever.manifest is not manifest:  # rebuilt after any ingest
+            self._retriever = HybridRetriever(self.settings, self.store, self.embedding, manifest)
+        return self._retriever
+
+    def _retrieve(self, query: str, k: int, docs: Sequence[str] | None) -> list[Hit]:
+        return self._current_retriever().retrieve(query, k, docs)
 
     def _check_question(self, question: object) -> str:
         if not isinstance(question, str):
