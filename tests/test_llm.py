@@ -1,85 +1,25 @@
-"""Optional LLM path. A tiny HTTP server started by these tests stands in for a model: it speaks the
-OpenAI chat-completions API (plain and streamed) and replies with canned text, so citation checks and
-the fallback to the extractive answer are tested without any real model or network."""
+"""Optional LLM path. A tiny HTTP server started by these tests (``tests/fake_llm.py``) stands in for a
+model: it speaks the OpenAI chat-completions API (plain and streamed) and replies with canned text, so
+citation checks and the fallback to the extractive answer are tested without any real model or network."""
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
 from caucasus_qa.llm import SYSTEM_PROMPT, LLMClient, LLMError, build_messages, validate_citations
 from caucasus_qa.schema import Answer, Source
 
-
-class FakeModel:
-    """State shared with the handler: the reply to give and the requests seen."""
-
-    reply = "Iran moved 50,000 troops [1]."
-    requests: ClassVar[list[dict[str, Any]]] = []
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:  # keep pytest output clean
-        pass
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        FakeModel.requests.append(body)
-        if self.path != "/v1/chat/completions":
-            self.send_error(404)
-            return
-        text = FakeModel.reply
-        base = {"id": "fake-1", "created": 0, "model": body.get("model", "fake")}
-        if body.get("stream"):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.end_headers()
-            pieces = [text[i : i + 7] for i in range(0, len(text), 7)]
-            for i, piece in enumerate(pieces):
-                delta = {"role": "assistant", "content": piece} if i == 0 else {"content": piece}
-                chunk = {
-                    **base,
-                    "object": "chat.completion.chunk",
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
-                }
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            end = {
-                **base,
-                "object": "chat.completion.chunk",
-                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-            }
-            self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
-            return
-        payload = {
-            **base,
-            "object": "chat.completion",
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-            ],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        }
-        data = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+from .fake_llm import FakeModel, serve_fake_llm
 
 
 @pytest.fixture(scope="module")
 def fake_llm_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with serve_fake_llm() as url:
+        yield url
 
 
 def _sources(n: int = 2) -> list[Source]:
@@ -212,3 +152,30 @@ def test_no_llm_configured_touches_no_network(qa: Any, monkeypatch: pytest.Monke
     assert items[0] == ans.answer and isinstance(items[-1], Answer) and items[-1].mode == "extractive"
     with pytest.raises(LLMError, match="no LLM endpoint configured"):
         qa.ask(QUESTION, llm=True)
+
+
+FOLLOW_UP = [
+    {
+        "role": "user",
+        "content": "According to Souleimanov, what share of Azerbaijan's arms come from Israel?",
+    },
+    {"role": "assistant", "content": "…"},
+    {"role": "user", "content": "Who does he cite for that?"},
+]
+
+
+@pytest.mark.integration
+def test_chat_stream_rewrites_the_follow_up_then_streams(qa_llm: Any) -> None:
+    FakeModel.reply = "He cites a study of arms transfers [1], and another [12]."
+    *deltas, final = list(qa_llm.chat_stream(FOLLOW_UP, top_k=3))
+    assert len(deltas) > 1 and "".join(deltas) == FakeModel.reply
+    assert isinstance(final, Answer) and final.mode == "llm"
+    assert final.answer == "He cites a study of arms transfers [1], and another."  # [12] points at nothing
+    assert final.question == "Who does he cite for that?" and "Souleimanov" in final.query
+    prompt = FakeModel.requests[-1]["messages"][-1]["content"]
+    assert f"Question: {final.query}\n" in prompt  # the model got the standalone query
+    plain = qa_llm.chat(FOLLOW_UP, top_k=3)  # the same rewriting and retrieval as the plain chat
+    assert (plain.query, [s.chunk_id for s in plain.sources]) == (
+        final.query,
+        [s.chunk_id for s in final.sources],
+    )

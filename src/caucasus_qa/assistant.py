@@ -184,19 +184,49 @@ class Assistant:
         The final answer replaces the streamed text (markers pointing at no source are removed; with
         no valid citation it is the extractive answer). ``llm=None`` uses the LLM when one is
         configured; without one (or on abstention) the extractive answer comes as a single delta.
-        ``messages`` (a conversation) makes the question a follow-up, rewritten as in :meth:`chat`.
+        ``messages`` (a conversation) makes the question a follow-up: the same as :meth:`chat_stream`.
         """
-        use = (
-            (self.settings.llm_url is not None and self.settings.llm_model is not None)
-            if llm is None
-            else llm
-        )
-        client = self._llm_client() if use else None
-        base = self.chat(messages, top_k=top_k, docs=docs) if messages else self.ask(question, top_k, docs)
+        if messages:
+            yield from self.chat_stream(messages, top_k=top_k, docs=docs, llm=llm)
+            return
+        client = self._stream_client(llm)
+        yield from self._stream_synthesis(client, self.ask(question, top_k, docs))
+
+    def _llm_client(self) -> LLMClient:
+        if self._llm is None:
+            self._llm = LLMClient.from_settings(self.settings)
+        return self._llm
+
+    def _stream_client(self, llm: bool | None) -> LLMClient | None:
+        """The client for a streamed answer; ``llm=None``: only when an endpoint is configured."""
+        s = self.settings
+        use = (s.llm_url is not None and s.llm_model is not None) if llm is None else llm
+        return self._llm_client() if use else None
+
+    def _synthesize(
+        self, client: LLMClient, question: str, sources: list[Source], fallback: str
+    ) -> tuple[str, str]:
+        try:
+            text = client.complete(question, sources)
+        except LLMError:
+            text = ""
+        return self._validated(text, sources, fallback)
+
+    @staticmethod
+    def _validated(text: str, sources: Sequence[Source], fallback: str) -> tuple[str, str]:
+        """``(answer, mode)``: the LLM's text with markers pointing at no source removed, or, with
+        no valid citation left, the extractive ``fallback``."""
+        checked = validate_citations(text, len(sources)) if text else None
+        return (checked, "llm") if checked else (fallback, "extractive")
+
+    def _stream_synthesis(self, client: LLMClient | None, base: Answer) -> Iterator[str | Answer]:
+        """Stream the LLM's answer over ``base`` (the extractive answer and its sources), then the
+        final ``Answer``: validated as in :meth:`_synthesize`, ``base`` itself when it falls back."""
         if client is None or base.abstained:
             yield base.answer
             yield base
             return
+        t0 = time.perf_counter()
         parts: list[str] = []
         try:
             for delta in client.stream(base.query or base.question, base.sources):
@@ -204,22 +234,10 @@ class Assistant:
                 yield delta
         except LLMError:
             parts = []
-        text = validate_citations("".join(parts), len(base.sources))
-        yield replace(base, answer=text, mode="llm") if text else base
-
-    def _llm_client(self) -> LLMClient:
-        if self._llm is None:
-            self._llm = LLMClient.from_settings(self.settings)
-        return self._llm
-
-    def _synthesize(
-        self, client: LLMClient, question: str, sources: list[Source], fallback: str
-    ) -> tuple[str, str]:
-        try:
-            text = validate_citations(client.complete(question, sources), len(sources))
-        except LLMError:
-            text = None
-        return (text, "llm") if text else (fallback, "extractive")
+        text, mode = self._validated("".join(parts), base.sources, base.answer)
+        spent = time.perf_counter() - t0
+        timings = {k: v + spent if k in ("answer_s", "total_s") else v for k, v in base.timings.items()}
+        yield replace(base, answer=text, mode=mode, timings=timings) if mode == "llm" else base
 
     def chat(
         self,
@@ -241,6 +259,21 @@ class Assistant:
         ans = self.ask(query if len(query) <= limit else question, top_k=top_k, docs=docs, llm=llm)
         ans.query, ans.question = ans.question, question
         return ans
+
+    def chat_stream(
+        self,
+        messages: Sequence[dict[str, Any]],
+        top_k: int | None = None,
+        docs: Sequence[str] | None = None,
+        llm: bool | None = None,
+    ) -> Iterator[str | Answer]:
+        """:meth:`chat` streamed as :meth:`ask_stream` streams: text deltas, then the final ``Answer``.
+
+        The follow-up is rewritten and retrieved exactly as in :meth:`chat`; the LLM answers the
+        standalone query (``Answer.query``). ``llm`` as in :meth:`ask_stream`.
+        """
+        client = self._stream_client(llm)
+        yield from self._stream_synthesis(client, self.chat(messages, top_k=top_k, docs=docs))
 
     # -- helpers ----------------------------------------------------------------------------
     def _answer(self, question: str, sources: list[Source]) -> tuple[str, bool, list[Source]]:
