@@ -1,13 +1,14 @@
 """The Gradio Blocks of ``caucasus-qa serve``: a Chat tab with source cards and a Library tab.
 
 Everything reaches the Assistant through the instance passed to :func:`build_app`; per-session
-conversation state lives in a ``gr.State``. Named API endpoints: ``/ask`` and ``/chat``.
+conversation state lives in a ``gr.State``. Named API endpoints: ``/ask`` and ``/chat`` (a generator:
+in LLM mode it streams the answer as it is written, then the final answer).
 """
 
 from __future__ import annotations
 
 import signal
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -133,16 +134,21 @@ def build_app(qa: Assistant) -> gr.Blocks:
         # -- chat ---------------------------------------------------------------------------------
         def respond(
             message: str, st: dict[str, Any], k: float, only: list[str] | None, how: str
-        ) -> tuple[Any, ...]:
+        ) -> Iterator[tuple[Any, ...]]:
+            """In LLM mode the bubble shows the answer as it is written; the last yield (the only one
+            in extractive mode) holds the final answer, its cards, the new state and the export."""
             answers = list(st["answers"])
             try:
-                ans = chat.ask_chat(qa, answers, message, int(k), only, how)
+                for item in chat.stream_turn(qa, answers, message, int(k), only, how):
+                    if isinstance(item, str):
+                        yield chat.writing_view(answers, message, item), gr.skip(), gr.skip(), "", gr.skip()
+                    else:
+                        answers.append(item)
             except CaucasusQAError as err:
                 raise gr.Error(str(err), print_exception=False) from None
-            answers.append(ans)
             view, cards = chat.render_all(answers)
             path = chat.export_file(answers)
-            return (
+            yield (
                 view,
                 {"answers": answers},
                 cards,

@@ -7,13 +7,13 @@ browser tabs never share a conversation.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..assistant import Assistant
 from .export import write_markdown
-from .render import answer_html, conversation_sources_html, user_html
+from .render import answer_html, conversation_sources_html, user_html, writing_html
 
 EXAMPLES = (
     "How did the war in Ukraine change Iran's security posture in the South Caucasus?",
@@ -65,6 +65,41 @@ def ask_chat(
     docs_list = list(docs) if docs else None
     ans = qa.chat(history_messages(answers, question), top_k=int(top_k), docs=docs_list, llm=mode == "llm")
     return ans.to_dict()
+
+
+def stream_turn(
+    qa: Assistant,
+    answers: Sequence[dict[str, Any]],
+    question: str,
+    top_k: int,
+    docs: Sequence[str] | None,
+    mode: str,
+) -> Iterator[str | dict[str, Any]]:
+    """One turn, streamed through ``qa.chat_stream`` in LLM mode: the answer text so far (``str``)
+    each time the model adds to it, then the final ``Answer.to_dict()``, which replaces that text
+    (markers checked; the extractive answer when no valid citation is left). The extractive mode
+    yields only the final answer, from :func:`ask_chat`."""
+    if mode != "llm":
+        yield ask_chat(qa, answers, question, top_k, docs, mode)
+        return
+    docs_list = list(docs) if docs else None
+    msgs = history_messages(answers, question)
+    text = ""
+    for item in qa.chat_stream(msgs, top_k=int(top_k), docs=docs_list, llm=True):
+        if isinstance(item, str):
+            text += item
+            yield text
+        else:
+            yield item.to_dict()
+
+
+def writing_view(answers: Sequence[dict[str, Any]], question: str, text: str) -> list[dict[str, Any]]:
+    """Chatbot messages while the next answer is being written: ``text`` is what the model wrote so far."""
+    return [
+        *chat_view(answers),
+        {"role": "user", "content": user_html(" ".join(question.split()))},
+        {"role": "assistant", "content": writing_html(text)},
+    ]
 
 
 def export_file(answers: Sequence[dict[str, Any]]) -> Path | None:

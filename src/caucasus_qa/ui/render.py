@@ -90,6 +90,15 @@ def answer_html(ans: dict[str, Any], turn: int) -> str:
     return "\n".join(parts)
 
 
+def writing_html(text: str) -> str:
+    """The chat bubble of an answer the LLM is still writing: the text so far, escaped, its markers
+    not linked yet (the final, checked answer replaces the bubble)."""
+    return (
+        f'<div class="cqa-answer cqa-writing">{escape(text)}</div>\n'
+        '<p class="cqa-meta">llm answer · writing; citations are checked when it is complete</p>'
+    )
+
+
 def source_card(src: dict[str, Any], turn: int, open_: bool = True) -> str:
     rank = int(src["rank"])
     authors = ", ".join(src.get("authors") or []) or "Unknown author"
