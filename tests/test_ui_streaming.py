@@ -30,8 +30,9 @@ CHECKED = "Most of the arms come from Israel [1], a share that grew after 2016 [
 
 
 def prefixes(text: str) -> list[str]:
-    """What the bubble should show after each streamed chunk."""
-    return [text[: i + CHUNK_CHARS] for i in range(0, len(text), CHUNK_CHARS)]
+    """What the bubble shows while the reply streams: the text up to each chunk but the last (the
+    UI stays one chunk behind, so the lone "delta" of an abstention is never shown as written)."""
+    return [text[: i + CHUNK_CHARS] for i in range(0, len(text) - CHUNK_CHARS, CHUNK_CHARS)]
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +113,15 @@ def test_handler_falls_back_to_the_extractive_answer_without_a_valid_citation(ll
         and ans["answer"] == llm_qa.chat([{"role": "user", "content": QUESTION}], top_k=3).answer
     )
     assert "[7]" not in final[0][-1]["content"]
+
+
+def test_handler_shows_an_abstention_at_once_without_asking_the_model(llm_qa: Any) -> None:
+    from caucasus_qa.ui.chat import new_state
+
+    before = len(FakeModel.requests)
+    outs = list(chat_handler(llm_qa)("Who won the Tour de France in 2019?", new_state(), 3, None, "llm"))
+    assert len(outs) == 1 and len(FakeModel.requests) == before
+    assert outs[0][1]["answers"][-1]["abstained"] and "cqa-abstain" in outs[0][0][-1]["content"]
 
 
 def test_extractive_mode_yields_once_and_asks_no_model(llm_qa: Any) -> None:

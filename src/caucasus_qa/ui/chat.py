@@ -76,9 +76,9 @@ def stream_turn(
     mode: str,
 ) -> Iterator[str | dict[str, Any]]:
     """One turn, streamed through ``qa.chat_stream`` in LLM mode: the answer text so far (``str``)
-    each time the model adds to it, then the final ``Answer.to_dict()``, which replaces that text
-    (markers checked; the extractive answer when no valid citation is left). The extractive mode
-    yields only the final answer, from :func:`ask_chat`."""
+    as the model adds to it, then the final ``Answer.to_dict()``, which replaces that text (markers
+    checked; the extractive answer when no valid citation is left). An abstention yields only the
+    final answer, as does the extractive mode (through :func:`ask_chat`)."""
     if mode != "llm":
         yield ask_chat(qa, answers, question, top_k, docs, mode)
         return
@@ -87,8 +87,9 @@ def stream_turn(
     text = ""
     for item in qa.chat_stream(msgs, top_k=int(top_k), docs=docs_list, llm=True):
         if isinstance(item, str):
+            if text:  # one delta behind: a lone delta is the extractive answer of an abstention
+                yield text
             text += item
-            yield text
         else:
             yield item.to_dict()
 
