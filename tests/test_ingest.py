@@ -172,3 +172,80 @@ def test_store_is_persistent_across_assistants(qa):
     again = Assistant(corpus_dir=qa.settings.corpus_dir, store_dir=qa.settings.store_dir)
     assert again.store.count() == qa.store.count()
     assert Path(qa.settings.manifest_file).exists()
+
+
+# -- an unchanged store is confirmed by the digest of chunks.jsonl, without parsing it -------------------
+
+
+def _forbid_parsing_chunks(m: pytest.MonkeyPatch) -> None:
+    """Any parse of chunks.jsonl (``manifest.read_chunks`` is its only reader) fails the test."""
+    from caucasus_qa import ingest, manifest
+
+    def parse(*args: object) -> None:
+        raise AssertionError("chunks.jsonl was parsed")
+
+    for module in (manifest, ingest):
+        m.setattr(module, "read_chunks", parse)
+
+
+def _stamped_store(corpus: Path, store: Path) -> bytes:
+    Assistant(corpus_dir=corpus, store_dir=store).ingest()
+    return (store / "chunks.jsonl").read_bytes()
+
+
+def test_unchanged_reingest_parses_no_chunks_and_loads_no_model(mini_corpus, tmp_path, monkeypatch):
+    _stamped_store(mini_corpus, tmp_path / "store")
+    _forbid_parsing_chunks(monkeypatch)
+    qa = Assistant(corpus_dir=mini_corpus, store_dir=tmp_path / "store")  # as a new `caucasus-qa ingest`
+    report = qa.ingest()
+    assert report.unchanged_docs == 2 and report.unchanged_chunks == qa.store.count()
+    assert report.embedded_chunks == 0 and not report.changed
+    assert set(report.footnotes_resolved) == {"000_58fd850d681a9b3e", "004_2e4681bc52934605"}
+    assert qa._embedding is None
+
+
+def _edit_a_chunk(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    chunk = json.loads(lines[3])
+    chunk["text"] = chunk["text"].replace("a", "o")  # still valid, every id still there
+    lines[3] = json.dumps(chunk, ensure_ascii=False) + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def _drop_a_line(path: Path) -> None:
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:5] + lines[6:]))
+
+
+def _truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+
+
+@pytest.mark.parametrize("damage", [_edit_a_chunk, _drop_a_line, _truncate, Path.unlink])
+def test_chunks_jsonl_changed_behind_the_manifest_is_rewritten_by_ingest(
+    mini_corpus, tmp_path, monkeypatch, damage
+):
+    store = tmp_path / "store"
+    clean = _stamped_store(mini_corpus, store)
+    ids = sorted(store_state(Assistant(corpus_dir=mini_corpus, store_dir=store)))
+    damage(store / "chunks.jsonl")
+    qa = Assistant(corpus_dir=mini_corpus, store_dir=store)
+    report = qa.ingest()
+    assert report.embedded_chunks == 0  # every document verified again; the stored vectors reused
+    assert (store / "chunks.jsonl").read_bytes() == clean
+    assert sorted(store_state(qa)) == ids
+    _forbid_parsing_chunks(monkeypatch)  # and settled: the next ingest confirms it by the digest
+    assert not qa.ingest().changed
+
+
+def test_store_saved_without_a_digest_is_parsed_once_then_confirmed_by_it(mini_corpus, tmp_path, monkeypatch):
+    store = tmp_path / "store"
+    clean = _stamped_store(mini_corpus, store)
+    data = json.loads((store / "manifest.json").read_text(encoding="utf-8"))
+    del data["chunks_sha256"]  # as written before the digest was recorded
+    (store / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+    assert not Assistant(corpus_dir=mini_corpus, store_dir=store).ingest().changed  # parsed, agreed
+    assert (store / "chunks.jsonl").read_bytes() == clean
+    _forbid_parsing_chunks(monkeypatch)
+    assert not Assistant(corpus_dir=mini_corpus, store_dir=store).ingest().changed
