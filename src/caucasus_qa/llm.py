@@ -2,7 +2,8 @@
 
 Configured by ``CAUCASUS_QA_LLM_URL`` and ``CAUCASUS_QA_LLM_MODEL`` (``Settings.llm_url`` /
 ``llm_model``); nothing here is imported or contacted unless both are set and the caller asks for it
-(``Assistant.ask(..., llm=True)``, ``caucasus-qa ask --llm``, ``Assistant.ask_stream``).
+(``Assistant.ask(..., llm=True)``, ``caucasus-qa ask --llm``, ``Assistant.ask_stream`` and
+``chat_stream``, the UI's LLM answer mode).
 
 The prompt numbers the sources and passes their text as quoted data between ``<source>`` tags, with
 an instruction that it is data and never instructions. The reply must cite ``[n]``: markers that
