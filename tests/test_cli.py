@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -105,3 +106,25 @@ def test_ask_json_and_docs(qa, capsys):
     )
     text = capsys.readouterr().out
     assert "Sources:" in text and "[1]" in text
+
+
+def test_main_called_from_python_leaves_the_collector_alone(tmp_path, capsys):
+    frozen = gc.get_freeze_count()
+    assert main(["docs", "--store-dir", str(tmp_path / "s")]) == 0
+    assert main(["ask", "  ", "--store-dir", str(tmp_path / "s")]) == 2
+    capsys.readouterr()
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+def test_standalone_one_shot_command_freezes_what_it_built(tmp_path):
+    """Run as the process's command, ``docs`` collects nothing and freezes its objects at the end."""
+    code = (
+        "import gc, sys\n"
+        f"sys.argv = ['caucasus-qa', 'docs', '--store-dir', {str(tmp_path / 's')!r}]\n"
+        "from caucasus_qa.cli import main\n"
+        "code = main()\n"
+        "print(code, gc.isenabled(), gc.get_freeze_count() > 1000)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split()[-3:] == ["0", "True", "True"]
