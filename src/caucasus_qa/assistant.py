@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .abstain import NOT_FOUND, Evidence, decide, evidence, not_found
 from .answer import (
@@ -23,7 +23,6 @@ from .answer import (
 from .embed import SentenceTransformerEmbedding, build_embedding
 from .errors import QuestionError
 from .focus import entities_supported, quantity_supported
-from .ingest import Ingestor
 from .llm import LLMClient, LLMError, validate_citations
 from .manifest import Manifest
 from .model_info import model_info
@@ -32,6 +31,9 @@ from .rewrite import rewrite_query
 from .schema import Answer, DocumentRecord, IngestReport, Source
 from .settings import Settings
 from .store import Store
+
+if TYPE_CHECKING:
+    from .ingest import Ingestor
 
 __all__ = ["NOT_FOUND", "Assistant", "DocumentInfo", "dumps"]
 
@@ -105,6 +107,8 @@ class Assistant:
         return self._store
 
     def _ingestor(self) -> Ingestor:
+        from .ingest import Ingestor  # parsing, cleaning and chunking: not needed to answer
+
         return Ingestor(self.settings, lambda: self.store, lambda: self.embedding)
 
     # -- verbs ------------------------------------------------------------------------------
