@@ -249,3 +249,32 @@ def test_store_saved_without_a_digest_is_parsed_once_then_confirmed_by_it(mini_c
     assert (store / "chunks.jsonl").read_bytes() == clean
     _forbid_parsing_chunks(monkeypatch)
     assert not Assistant(corpus_dir=mini_corpus, store_dir=store).ingest().changed
+
+
+def test_files_under_lists_what_sorted_rglob_does(tmp_path):
+    from caucasus_qa.ingest import _files_under
+
+    for rel in (
+        "a-b.txt",
+        "a/b.txt",
+        "a/.hidden.txt",
+        ".dir/x.md",
+        "B.txt",
+        "a b/c.txt",
+        "a.b/c.txt",
+        "z/y/x.txt",
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x", encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "a")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "B.txt")
+    (tmp_path / "broken.txt").symlink_to(tmp_path / "nothing")
+    expected = [p for p in sorted(tmp_path.rglob("*")) if p.is_file() and not p.name.startswith(".")]
+    assert _files_under(tmp_path) == expected
+    assert [p.relative_to(tmp_path).as_posix() for p in expected][:4] == [
+        ".dir/x.md",
+        "B.txt",
+        "a/b.txt",
+        "a b/c.txt",
+    ]
