@@ -26,6 +26,7 @@ import pytest
 from caucasus_qa import Assistant
 from caucasus_qa.cli import main
 from caucasus_qa.errors import StoreError
+from caucasus_qa.sentvec import SentenceStore, sentence_dir
 from caucasus_qa.settings import Settings
 from caucasus_qa.store import Store
 
@@ -41,8 +42,7 @@ LONG = {"001", "002", "003"}  # the three long articles, left out to keep these 
 # The child: wraps one function so that the process SIGKILLs itself at the named point, then ingests.
 RUNNER = r"""
 import json, os, signal, sys
-from caucasus_qa import Assistant, ingest, manifest, store
-from caucasus_qa.embed import SentenceTransformerEmbedding
+from caucasus_qa import Assistant, ingest, manifest, sentvec, store
 
 corpus, store_dir, point, rebuild = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
 calls = {"n": 0}
@@ -66,7 +66,9 @@ def wrap(owner, name, before=None, after=None):
 if point == "parse":  # the second document is being parsed
     wrap(ingest, "parse_document", before=lambda n, a: n == 2)
 elif point == "embed":  # vectors computed, nothing written yet
-    wrap(SentenceTransformerEmbedding, "encode", after=lambda n, a: True)
+    wrap(ingest, "pool_sentences", after=lambda n, a: True)
+elif point == "after-sentences":  # a document's sentence vectors written, its chunks not yet added
+    wrap(sentvec.SentenceStore, "write", after=lambda n, a: True)
 elif point == "after-delete":  # a changed document's old chunks deleted, new ones not yet added
     wrap(store.Store, "delete_doc", after=lambda n, a: a[1] == DOC_B)
 elif point == "between-adds":  # the first document written, the next one not
@@ -114,6 +116,7 @@ def ingest(corpus: Path, store_dir: Path, **kwargs: object):
 def snapshot(store_dir: Path) -> dict[str, object]:
     """Everything that must match a clean ingest: store ids and texts, chunks.jsonl, manifest chunk ids."""
     qa = Assistant(store_dir=store_dir)
+    sentences = SentenceStore(sentence_dir(qa.settings))
     got = qa.store.collection.get(include=["documents", "metadatas"])
     qa.store.client.close()
     ids = list(got["ids"])
@@ -126,6 +129,8 @@ def snapshot(store_dir: Path) -> dict[str, object]:
         "chunks_jsonl": (store_dir / "chunks.jsonl").read_text(encoding="utf-8"),
         "manifest_ids": {k: v["chunk_ids"] for k, v in manifest["docs"].items()},
         "bm25_ok": (store_dir / "bm25" / "stamp.json").exists(),
+        "sentences": {d: sorted(sentences.read(d)) for d in manifest["docs"]},
+        "sentence_files": sorted(p.name for p in sentences.dir.iterdir()),
     }
 
 
@@ -170,6 +175,8 @@ def base_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("point", "rebuild"),
     [
         ("parse", False),
+        ("embed", False),
+        ("after-sentences", False),
         ("after-delete", False),
         ("between-adds", False),
         ("between-manifest-files", False),
@@ -194,6 +201,8 @@ def test_killed_ingest_is_completed_exactly_by_the_next_one(
     assert after["manifest_ids"] == reference["manifest_ids"]
     assert after["chunks_jsonl"] == reference["chunks_jsonl"]
     assert after["bm25_ok"]
+    assert after["sentences"] == {d: sorted(ids) for d, ids in reference["manifest_ids"].items()}  # type: ignore[union-attr]
+    assert after["sentence_files"] == reference["sentence_files"]
     again = ingest(mini_corpus, store)
     assert not again.changed and again.embedded_chunks == 0  # and it is settled
 
@@ -298,7 +307,6 @@ def test_disk_full_while_saving_the_manifest_is_one_line_and_the_next_ingest_com
 
 @pytest.mark.parametrize("fault", ["disk-full-in-store", "embedding-crash"])
 def test_failed_rebuild_keeps_the_old_index(mini_corpus, tmp_path, base_store, monkeypatch, fault):
-    from caucasus_qa.embed import SentenceTransformerEmbedding
 
     store = tmp_path / "store"
     shutil.copytree(base_store, store)
@@ -312,12 +320,14 @@ def test_failed_rebuild_keeps_the_old_index(mini_corpus, tmp_path, base_store, m
             def boom(*args: object, **kwargs: object) -> None:
                 raise RuntimeError("CUDA out of memory (simulated)")
 
-            m.setattr(SentenceTransformerEmbedding, "encode", boom)
+            m.setattr("caucasus_qa.ingest.pool_sentences", boom)
         with pytest.raises((StoreError, RuntimeError)):
             ingest(mini_corpus, store, rebuild=True)
     after = snapshot(store)
     assert after["ids"] == before["ids"] and after["texts"] == before["texts"]
     assert (store / "manifest.json").read_bytes() == manifest_before
+    assert after["sentences"] == before["sentences"] and after["sentence_files"] == before["sentence_files"]
+    assert not (store / "sentences__rebuild").exists()
     qa = Assistant(corpus_dir=mini_corpus, store_dir=store)
     assert qa.ask("What did Russia do in Ukraine?").sources
     qa.store.client.close()

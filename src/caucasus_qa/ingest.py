@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from llama_index.core.schema import MetadataMode
 
@@ -32,6 +33,7 @@ from .manifest import DocEntry, Manifest, read_chunks
 from .model_info import model_info, token_counter
 from .parse import parse_document
 from .schema import Chunk, IngestReport, ParsedDocument
+from .sentvec import Rows, SentenceStore, pool_sentences, sentence_dir
 from .settings import SUPPORTED_EXTENSIONS, Settings
 from .store import Store, make_client
 
@@ -91,6 +93,12 @@ def _set_aside_chroma_dir(settings: Settings) -> Path:
         with contextlib.suppress(Exception):
             system.stop()
     return target
+
+
+def _progress_bar(total: int) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="chunk", desc="Embedding")
 
 
 def doc_id_for(path: Path) -> str:
@@ -228,7 +236,7 @@ class Ingestor:
                 return report
             if docs is not None and consistent:  # the unchanged documents' chunks are saved again
                 manifest.chunks = read_chunks(s.chunks_file)[0]
-            self._write(store, manifest, planned, removed, report, progress)
+            self._write(store, manifest, planned, removed, report, progress, self._sentences())
             if not consistent:
                 keep = {cid for e in manifest.docs.values() for cid in e.chunk_ids}
                 orphans = [i for i in store.all_ids() if i not in keep]
@@ -272,8 +280,15 @@ class Ingestor:
                 raise
             set_aside = _set_aside_chroma_dir(s)
             staging = Store(staging_settings, info.name, info.dimension)
-        self._write(staging, manifest, planned, [], report, progress)
+        staged = SentenceStore(sentence_dir(s).with_name(sentence_dir(s).name + STAGING_SUFFIX))
+        shutil.rmtree(staged.dir, ignore_errors=True)  # left by a killed rebuild
+        try:
+            self._write(staging, manifest, planned, [], report, progress, staged)
+        except BaseException:
+            shutil.rmtree(staged.dir, ignore_errors=True)
+            raise
         staging.promote(s.collection)
+        self._sentences().replace_with(staged)
         if live is not None:
             live.reopen()
         manifest.save(s.manifest_file, s.chunks_file)
@@ -290,10 +305,13 @@ class Ingestor:
                 raise InputError(f"doc: no indexed document {doc_id!r}")
             store = self.open_store()
             report = IngestReport()
-            self._write(store, manifest, [], [doc_id], report, progress=False)
+            self._write(store, manifest, [], [doc_id], report, False, self._sentences())
             manifest.save(s.manifest_file, s.chunks_file)
             bm25.rebuild(s, manifest)  # keyword index follows chunks.jsonl
         return report
+
+    def _sentences(self) -> SentenceStore:
+        return SentenceStore(sentence_dir(self.settings))
 
     # -- stages -------------------------------------------------------------------------------
     def _plan(self, sources: dict[str, Path], manifest: Manifest, report: IngestReport) -> list[_Planned]:
@@ -340,6 +358,7 @@ class Ingestor:
         removed: list[str],
         report: IngestReport,
         progress: bool,
+        sentences: SentenceStore,
     ) -> None:
         # Stream: embed and write STREAM_CHUNKS chunks at a time (whole documents), so memory stays
         # bounded at any corpus size and Chroma gets few large writes instead of one per document.
@@ -357,7 +376,7 @@ class Ingestor:
 
             bar = tqdm(total=sum(len(p.chunks) for p in planned), unit="chunk", desc="Embedding")
         for group in groups:
-            self._write_group(store, manifest, group, report, progress and bar is None)
+            self._write_group(store, manifest, group, report, progress and bar is None, sentences)
             if bar is not None:
                 bar.update(sum(len(p.chunks) for p in group))
         if bar is not None:
@@ -365,30 +384,54 @@ class Ingestor:
         for doc_id in removed:
             entry = manifest.docs.pop(doc_id)
             store.delete_doc(doc_id)
+            sentences.remove(doc_id)
             for cid in entry.chunk_ids:
                 manifest.chunks.pop(cid, None)
             report.removed_docs += 1
             report.removed_chunks += len(entry.chunk_ids)
 
     def _write_group(
-        self, store: Store, manifest: Manifest, group: list[_Planned], report: IngestReport, progress: bool
+        self,
+        store: Store,
+        manifest: Manifest,
+        group: list[_Planned],
+        report: IngestReport,
+        progress: bool,
+        sentences: SentenceStore,
     ) -> None:
         nodes = [to_node(c, p.doc.record) for p in group for c in p.chunks]
         stored = {p.doc.doc_id: store.ids_of(p.doc.doc_id) for p in group}
         old_ids = {cid for ids in stored.values() for cid in ids}
         reuse = store.embeddings_for([n.node_id for n in nodes if n.node_id in old_ids])
         todo = [n for n in nodes if n.node_id not in reuse]
+        rows: Rows = {}  # sentence vectors of this group's chunks (see sentvec.py)
         if todo:
             embedding = self.load_embedding()
-            vectors = embedding.encode(
-                [n.get_content(MetadataMode.EMBED) for n in todo], show_progress_bar=progress
+            texts = [n.get_content(MetadataMode.EMBED) for n in todo]
+            bar = _progress_bar(len(texts)) if progress else None
+            encoded = pool_sentences(
+                embedding.model,
+                texts,
+                [len(t) - len(n.get_content()) for t, n in zip(texts, todo, strict=True)],
+                embedding.embed_batch_size,
+                on_slice=bar.update if bar is not None else None,
             )
-            for node, vec in zip(todo, vectors, strict=True):
-                node.embedding = vec.tolist()
+            if bar is not None:
+                bar.close()
+            for node, enc in zip(todo, encoded, strict=True):
+                node.embedding = enc.vector.tolist()
+                rows[node.node_id] = (enc.spans, enc.sentences)
+        for p in group:  # sentence vectors of reused chunks come from the document's previous file
+            if stored[p.doc.doc_id]:
+                rows.update({k: v for k, v in sentences.read(p.doc.doc_id).items() if k in reuse})
         for node in nodes:
             if node.embedding is None:
                 node.embedding = reuse[node.node_id]
         report.embedded_chunks += len(todo)
+        for p in group:
+            sentences.write(
+                p.doc.doc_id, {c.chunk_id: rows[c.chunk_id] for c in p.chunks if c.chunk_id in rows}
+            )
 
         for p in group:
             doc_id = p.doc.doc_id

@@ -19,7 +19,7 @@ import json
 import os
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -146,8 +146,36 @@ class OnnxEncoder:
     ) -> np.ndarray:
         texts = [sentences] if isinstance(sentences, str) else list(sentences)
         out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for idx, hidden, mask in self._batches(texts, batch_size):
+            m = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
+            if normalize_embeddings:
+                pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+            out[idx] = pooled
+        return out
+
+    def encode_tokens(
+        self, texts: Sequence[str], batch_size: int = 32
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text: the normalised pooled vector and the token embeddings (no padding), in order."""
+        out: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0), np.zeros(0))] * len(texts)
+        for idx, hidden, mask in self._batches(list(texts), batch_size):
+            for row, i in enumerate(idx):
+                tokens = hidden[row, : int(mask[row].sum())].astype(np.float32)
+                vec = tokens.mean(axis=0)
+                out[i] = (vec / max(float(np.linalg.norm(vec)), 1e-12), tokens)
+        return out
+
+    def token_offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Character span of every word piece, as :meth:`encode` tokenizes (special tokens: (0, 0))."""
+        return [list(e.offsets) for e in self.tokenizer.encode_batch(list(texts))]
+
+    def _batches(
+        self, texts: list[str], batch_size: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(text indices, last hidden states, attention mask) per length-sorted batch."""
         if not texts:
-            return out
+            return
         encodings = self.tokenizer.encode_batch(texts)
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
         for start in range(0, len(order), batch_size):
@@ -161,9 +189,4 @@ class OnnxEncoder:
                 mask[row, : len(e.ids)] = 1
             feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
             hidden = self.session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
-            m = mask[:, :, None].astype(np.float32)
-            pooled = (hidden * m).sum(axis=1) / np.clip(m.sum(axis=1), 1e-9, None)
-            if normalize_embeddings:
-                pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-            out[idx] = pooled
-        return out
+            yield idx, hidden, mask

@@ -1,0 +1,228 @@
+"""Sentence vectors from the chunk pass ("late chunking"), so answering embeds no sentences.
+
+The extractive answer scores every sentence of the retrieved passages against the question.
+Encoding those sentences at question time costs several question embeddings per ``ask``. Instead,
+ingest runs the model once per chunk as before, keeps the token embeddings of that same forward
+pass, and mean-pools them over each sentence's word pieces (the model's own pooling, applied to a
+sentence span instead of the whole chunk): a vector per sentence at no extra model cost, which also
+sees the sentence's context (Günther et al., "Late Chunking", 2024). sentence-transformers returns
+the token embeddings (``output_value=None``) but has no span pooling, hence this module.
+
+Vectors are stored per document in ``<store>/sentences/<hash>.npz`` (chunk ids, sentence spans in
+the chunk text, float16 vectors), written atomically. They are looked up by chunk id, which is a
+hash of the chunk text, so a file can never serve vectors for text it was not computed from; a
+sentence without a stored vector is encoded at question time as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .chunk import sentence_spans
+from .settings import Settings
+
+SLICE = 256  # texts per forward call: bounds the token embeddings held at once (256 x 256 x 384)
+
+
+def sentence_pieces(text: str) -> list[tuple[int, int]]:
+    """Spans of the non-blank sentences of ``text``, stripped of surrounding whitespace."""
+    out: list[tuple[int, int]] = []
+    for a, b in sentence_spans(text):
+        piece = text[a:b]
+        stripped = piece.strip()
+        if stripped:
+            start = a + len(piece) - len(piece.lstrip())
+            out.append((start, start + len(stripped)))
+    return out
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One text's pooled vector (normalised, as ``encode`` gives it) and its sentences' vectors."""
+
+    vector: np.ndarray  # (dim,)
+    spans: np.ndarray  # (m, 2) int32, spans in the text given to ``pool_sentences``
+    sentences: np.ndarray  # (m, dim) float32, normalised
+
+
+def _normalise(m: np.ndarray) -> np.ndarray:
+    return (m / np.clip(np.linalg.norm(m, axis=-1, keepdims=True), 1e-12, None)).astype(np.float32)
+
+
+def _forward(model: Any, texts: list[str], batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(normalised pooled vector, token embeddings without padding) per text, in order."""
+    if hasattr(model, "encode_tokens"):  # our ONNX Runtime encoder
+        yield from model.encode_tokens(texts, batch_size=batch_size)
+        return
+    outs = model.encode(texts, batch_size=batch_size, output_value=None, convert_to_numpy=False)
+    for o in outs:
+        n = int(o["attention_mask"].sum())
+        yield (
+            _normalise(o["sentence_embedding"].float().cpu().numpy()),
+            o["token_embeddings"][:n].float().cpu().numpy(),
+        )
+
+
+def _offsets(model: Any, texts: list[str]) -> list[list[tuple[int, int]]]:
+    """Character span of every word piece (special tokens: (0, 0)), as the encoder tokenizes."""
+    if hasattr(model, "token_offsets"):
+        return list(model.token_offsets(texts))
+    enc = model.tokenizer(
+        texts, return_offsets_mapping=True, truncation=True, max_length=int(model.max_seq_length)
+    )
+    return [[(int(a), int(b)) for a, b in offs] for offs in enc["offset_mapping"]]
+
+
+def pool_sentences(
+    model: Any,
+    texts: Sequence[str],
+    body_starts: Sequence[int],
+    batch_size: int = 64,
+    on_slice: Callable[[int], None] | None = None,
+) -> list[Encoded]:
+    """Encode ``texts`` once; pool each sentence of ``text[body_start:]`` from the token embeddings.
+
+    ``body_starts[i]`` is where the chunk text begins in the embedded text (after its metadata
+    header); sentence spans are returned relative to it, i.e. in the chunk text.
+    """
+    out: list[Encoded] = []
+    dim = 0
+    for start in range(0, len(texts), SLICE):
+        part = list(texts[start : start + SLICE])
+        offsets = _offsets(model, part)
+        for j, (vec, tokens) in enumerate(_forward(model, part, batch_size)):
+            dim = vec.shape[-1]
+            text, base = part[j], body_starts[start + j]
+            offs = np.asarray(offsets[j][: len(tokens)], dtype=np.int64).reshape(-1, 2)
+            real = offs[:, 1] > offs[:, 0]
+            spans, vecs = [], []
+            for a, b in sentence_pieces(text[base:]):
+                inside = real & (offs[:, 0] >= base + a) & (offs[:, 1] <= base + b)
+                if inside.any():
+                    spans.append((a, b))
+                    vecs.append(tokens[inside].mean(axis=0))
+            out.append(
+                Encoded(
+                    vec.astype(np.float32),
+                    np.asarray(spans, dtype=np.int32).reshape(-1, 2),
+                    _normalise(np.asarray(vecs, dtype=np.float32).reshape(-1, dim)),
+                )
+            )
+        if on_slice is not None:
+            on_slice(len(part))
+    return out
+
+
+# -- storage ----------------------------------------------------------------------------------
+Rows = dict[str, tuple[np.ndarray, np.ndarray]]  # chunk id -> (spans (m, 2), vectors (m, dim))
+
+
+class SentenceStore:
+    """Per-document ``.npz`` files of sentence vectors under one directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+
+    def path(self, doc_id: str) -> Path:
+        return self.dir / f"{hashlib.sha256(doc_id.encode()).hexdigest()[:24]}.npz"
+
+    def read(self, doc_id: str) -> Rows:
+        """The stored rows of ``doc_id`` (empty when there is no readable file)."""
+        try:
+            with np.load(self.path(doc_id), allow_pickle=False) as f:
+                ids, counts, spans, vecs = f["chunk_ids"], f["counts"], f["spans"], f["vectors"]
+        except (OSError, ValueError, KeyError):
+            return {}
+        rows: Rows = {}
+        at = 0
+        for cid, n in zip(ids.tolist(), counts.tolist(), strict=True):
+            rows[str(cid)] = (spans[at : at + n], vecs[at : at + n].astype(np.float32))
+            at += n
+        return rows
+
+    def write(self, doc_id: str, rows: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Replace ``doc_id``'s file atomically; no rows: remove it."""
+        if not rows:
+            self.remove(doc_id)
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        ids = list(rows)
+        spans = np.concatenate([rows[c][0] for c in ids]).astype(np.int32).reshape(-1, 2)
+        vecs = np.concatenate([rows[c][1] for c in ids]).astype(np.float16)
+        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".npz")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(
+                    fh,
+                    chunk_ids=np.asarray(ids, dtype=str),
+                    counts=np.asarray([len(rows[c][0]) for c in ids], dtype=np.int32),
+                    spans=spans,
+                    vectors=vecs,
+                )
+            os.replace(tmp, self.path(doc_id))
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def remove(self, doc_id: str) -> None:
+        self.path(doc_id).unlink(missing_ok=True)
+
+    def prune(self, keep: Iterable[str]) -> None:
+        """Delete the files of documents not in ``keep`` (and temporary files a crash left)."""
+        if not self.dir.is_dir():
+            return
+        wanted = {self.path(d).name for d in keep}
+        for p in self.dir.iterdir():
+            if p.name not in wanted:
+                p.unlink(missing_ok=True)
+
+    def replace_with(self, staging: SentenceStore) -> None:
+        """Swap ``staging``'s directory in place of this one (used by a rebuild once it succeeded)."""
+        old = self.dir.with_name(self.dir.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if self.dir.exists():
+            self.dir.rename(old)
+        if staging.dir.exists():
+            staging.dir.rename(self.dir)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+class SentenceLookup:
+    """Sentence text -> stored vector for the chunks of a document, cached per document."""
+
+    def __init__(self, store: SentenceStore, chunk_text: Callable[[str], str | None], docs: int = 64):
+        self.store = store
+        self.chunk_text = chunk_text
+        self.max_docs = docs
+        self._docs: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
+
+    def for_doc(self, doc_id: str) -> dict[str, np.ndarray]:
+        hit = self._docs.get(doc_id)
+        if hit is not None:
+            self._docs.move_to_end(doc_id)
+            return hit
+        found: dict[str, np.ndarray] = {}
+        for cid, (spans, vecs) in self.store.read(doc_id).items():
+            text = self.chunk_text(cid)
+            if text is None:
+                continue  # not (or no longer) an indexed chunk
+            for (a, b), v in zip(spans.tolist(), vecs, strict=True):
+                found.setdefault(text[a:b], v)
+        self._docs[doc_id] = found
+        if len(self._docs) > self.max_docs:
+            self._docs.popitem(last=False)
+        return found
+
+
+def sentence_dir(settings: Settings) -> Path:
+    return settings.store_dir / "sentences"
