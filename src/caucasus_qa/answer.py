@@ -1,7 +1,8 @@
 """Answer stage: a short extractive answer whose every sentence carries its source's ``[n]``.
 
 Sentences are quoted exactly from the retrieved passages (repaired text included); nothing is
-generated. Candidates are scored by the embedder at sentence level (one batched ``encode``),
+generated. Candidates are scored by the embedder at sentence level (vectors pooled at ingest, see
+:mod:`caucasus_qa.sentvec`; a sentence without one is encoded in one batched ``encode``),
 IDF-weighted lexical overlap with the question, and the rank of their passage; near-duplicates
 are dropped and the kept sentences are read out passage by passage, best passage first.
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -160,12 +161,35 @@ class Lexicon:
 
 
 class SentenceVectors:
-    """Sentence embeddings kept across questions (passages recur), so each sentence is encoded once."""
+    """Sentence embeddings kept across questions (passages recur), so each sentence is encoded once.
 
-    def __init__(self, embedding: SentenceTransformerEmbedding, max_items: int = 50_000) -> None:
+    ``known`` gives the vectors stored at ingest (see :mod:`caucasus_qa.sentvec`) for the sentences
+    of a document; only sentences it lacks are encoded here.
+    """
+
+    def __init__(
+        self,
+        embedding: SentenceTransformerEmbedding,
+        max_items: int = 50_000,
+        known: Callable[[str], Mapping[str, np.ndarray]] | None = None,
+    ) -> None:
         self.embedding = embedding
         self.max_items = max_items
+        self.known = known
         self._vecs: dict[str, np.ndarray] = {}
+
+    def for_sources(self, sources: Sequence[Source], texts: Sequence[str]) -> np.ndarray:
+        """Vectors of ``texts`` (sentences of ``sources``): stored ones first, the rest encoded."""
+        if self.known is not None:
+            stored: dict[str, np.ndarray] = {}
+            for doc_id in dict.fromkeys(s.doc_id for s in sources):
+                stored.update(self.known(doc_id))
+            have = [t in stored for t in texts]
+            if all(have):
+                return np.stack([stored[t] for t in texts]) if texts else self.encode([])
+            rest = iter(self.encode([t for t, h in zip(texts, have, strict=True) if not h]))
+            return np.stack([stored[t] if h else next(rest) for t, h in zip(texts, have, strict=True)])
+        return self.encode(texts)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in self._vecs))
@@ -227,8 +251,12 @@ def compose_answer(
     records: Mapping[str, DocumentRecord] | None = None,
     config: ComposeConfig | None = None,
     vectors: SentenceVectors | None = None,
+    query_vector: Sequence[float] | None = None,
 ) -> Composed:
-    """Answer ``question`` from ``sources`` by quoting up to ``max_sentences`` of their sentences."""
+    """Answer ``question`` from ``sources`` by quoting up to ``max_sentences`` of their sentences.
+
+    ``query_vector``: the question's embedding when the caller has it (retrieval computed it).
+    """
     cfg = config or ComposeConfig()
     lex = lexicon or Lexicon.from_texts(s.text for s in sources)
     records = records or {}
@@ -242,8 +270,10 @@ def compose_answer(
     cands = _candidates(sources, cfg.min_chars)
     if not cands:
         return Composed("", [], 0.0, kind, coverage, best_coverage, unknown)
-    q = embedding.encode([question])[0]
-    s = (vectors or SentenceVectors(embedding)).encode([c[3] for c in cands])
+    q = np.asarray(query_vector, dtype=np.float32) if query_vector is not None else None
+    if q is None:
+        q = embedding.encode([question])[0]
+    s = (vectors or SentenceVectors(embedding)).for_sources(sources, [c[3] for c in cands])
     sims = s @ q
     weights = {t: lex.idf(t) for t in terms}
     total = sum(weights.values()) or 1.0

@@ -29,6 +29,7 @@ from .model_info import model_info
 from .retrieve import Hit, HybridRetriever
 from .rewrite import rewrite_query
 from .schema import Answer, DocumentRecord, IngestReport, Source
+from .sentvec import SentenceLookup, SentenceStore, sentence_dir
 from .settings import Settings
 from .store import Store
 
@@ -86,6 +87,7 @@ class Assistant:
         self._manifest: tuple[int, Manifest] | None = None
         self._lex: tuple[Manifest, Lexicon] | None = None
         self._sentence_vectors: SentenceVectors | None = None
+        self._sentence_lookup: tuple[Manifest, SentenceLookup] | None = None
         self.last_evidence: Evidence | None = None  # abstention features of the latest answer
         self._llm: LLMClient | None = None
 
@@ -293,6 +295,7 @@ class Assistant:
             records=self._records(),
             config=ComposeConfig(max_sentences=self.settings.answer_max_sentences),
             vectors=self._vectors,
+            query_vector=self._current_retriever().query_vector(question),
         )
         texts = [s.text for s in sources]
         names = [n for names in self._aliases().values() for n in names]
@@ -352,8 +355,24 @@ class Assistant:
     @property
     def _vectors(self) -> SentenceVectors:
         if self._sentence_vectors is None:
-            self._sentence_vectors = SentenceVectors(self.embedding)
+            self._sentence_vectors = SentenceVectors(self.embedding, known=self._stored_sentences)
         return self._sentence_vectors
+
+    def _stored_sentences(self, doc_id: str) -> dict[str, Any]:
+        """Sentence vectors pooled at ingest for ``doc_id`` (text -> vector), per manifest version."""
+        manifest = self.manifest()
+        if self._sentence_lookup is None or self._sentence_lookup[0] is not manifest:
+            chunks = manifest.chunks
+
+            def text_of(chunk_id: str) -> str | None:
+                chunk = chunks.get(chunk_id)
+                return chunk.text if chunk is not None else None
+
+            self._sentence_lookup = (
+                manifest,
+                SentenceLookup(SentenceStore(sentence_dir(self.settings)), text_of),
+            )
+        return self._sentence_lookup[1].for_doc(doc_id)
 
     def _lexicon(self) -> Lexicon:
         manifest = self.manifest()

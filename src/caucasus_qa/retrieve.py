@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -46,6 +47,7 @@ from .settings import Settings
 from .store import Store
 
 MAX_PASSAGE_CHARS = 1500
+QUERY_CACHE = 64  # query embeddings kept by the retriever for the answer stage
 
 
 @dataclass(frozen=True)
@@ -193,10 +195,21 @@ class HybridRetriever:
         self.bm25 = bm25_mod.load_or_build(settings, manifest)
 
         self.aliases = document_aliases(manifest)
+        self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
 
     # -- public -------------------------------------------------------------------------------
+    def query_vector(self, query: str) -> list[float]:
+        """The query's embedding, kept for the last few queries (the answer stage reuses it)."""
+        vec = self._query_vectors.get(query)
+        if vec is None:
+            vec = self.embedding.get_query_embedding(query)
+            self._query_vectors[query] = vec
+            if len(self._query_vectors) > QUERY_CACHE:
+                self._query_vectors.popitem(last=False)
+        return vec
+
     def retrieve(self, query: str, top_k: int, docs: Sequence[str] | None = None) -> list[Hit]:
-        vec = self.embedding.get_query_embedding(query)
+        vec = self.query_vector(query)
         mentioned = [d for d in mentioned_docs(query, self.aliases) if not docs or d in docs]
         if not mentioned:
             return self._retrieve(query, vec, top_k, docs)
@@ -205,7 +218,7 @@ class HybridRetriever:
         # ranking over all documents tends to give every slot to whichever document matches best.
         # Within a named document its name carries no information, so it is dropped from the query.
         inner = strip_aliases(query, [n for d in mentioned for n in self.aliases[d]])
-        inner_vec = self.embedding.get_query_embedding(inner) if inner != query else vec
+        inner_vec = self.query_vector(inner) if inner != query else vec
         per_doc = [self._retrieve(inner, inner_vec, top_k, [d]) for d in mentioned]
         return _interleave([*per_doc, self._retrieve(query, vec, top_k, docs)], top_k)
 
