@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ import numpy as np
 from llama_index.core.bridge.pydantic import PrivateAttr
 
 from caucasus_qa.embed import SentenceTransformerEmbedding
+from caucasus_qa.sentvec import Encoded, sentence_pieces
 
 KEY = 40
 _SENT = re.compile(r"(?<=[.!?…”\"')\]])\s+")
@@ -82,6 +83,43 @@ class PooledEmbedding(SentenceTransformerEmbedding):
         self._stats["seconds"] += time.perf_counter() - t0
         return out
 
+    def encode_with_sentences(
+        self, texts: Sequence[str], body_starts: Sequence[int], on_slice: Callable[[int], None] | None = None
+    ) -> list[Encoded]:
+        """A sentence's vector is its pool paragraph's (the chunk's when not recognised)."""
+
+        def of(sentence: str, chunk_vec: np.ndarray) -> np.ndarray:
+            keys = [k for k in _keys(sentence) if k in self._index]
+            return self._vectors[self._index[keys[0]]] if keys else chunk_vec
+
+        out = by_sentence(self, texts, body_starts, of)
+        if on_slice is not None:
+            on_slice(len(texts))
+        return out
+
+
+def by_sentence(
+    emb: SentenceTransformerEmbedding,
+    texts: Sequence[str],
+    body_starts: Sequence[int],
+    sentence_vector: Callable[[str, np.ndarray], np.ndarray],
+) -> list[Encoded]:
+    """What ``encode_with_sentences`` gives, for the stand-in embeddings: chunk vectors from
+    ``encode``, one vector per sentence (the same sentence spans the real pooling stores)."""
+    out: list[Encoded] = []
+    for text, start, vec in zip(texts, body_starts, emb.encode(texts), strict=True):
+        body = text[start:]
+        spans = sentence_pieces(body)
+        sents = [sentence_vector(body[a:b], vec) for a, b in spans]
+        out.append(
+            Encoded(
+                vec,
+                np.asarray(spans, dtype=np.int32).reshape(-1, 2),
+                np.asarray(sents, dtype=np.float32).reshape(-1, len(vec)),
+            )
+        )
+    return out
+
 
 class HashEmbedding(SentenceTransformerEmbedding):
     """Deterministic random unit vectors (smoke runs: exercises the pipeline without a model)."""
@@ -102,4 +140,12 @@ class HashEmbedding(SentenceTransformerEmbedding):
             seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
             v = np.random.default_rng(seed).standard_normal(self._dim).astype(np.float32)
             out[row] = v / np.linalg.norm(v)
+        return out
+
+    def encode_with_sentences(
+        self, texts: Sequence[str], body_starts: Sequence[int], on_slice: Callable[[int], None] | None = None
+    ) -> list[Encoded]:
+        out = by_sentence(self, texts, body_starts, lambda sentence, _vec: self.encode([sentence])[0])
+        if on_slice is not None:
+            on_slice(len(texts))
         return out

@@ -43,6 +43,7 @@ LONG = {"001", "002", "003"}  # the three long articles, left out to keep these 
 RUNNER = r"""
 import json, os, signal, sys
 from caucasus_qa import Assistant, ingest, manifest, sentvec, store
+from caucasus_qa.embed import SentenceTransformerEmbedding
 
 corpus, store_dir, point, rebuild = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
 calls = {"n": 0}
@@ -66,7 +67,7 @@ def wrap(owner, name, before=None, after=None):
 if point == "parse":  # the second document is being parsed
     wrap(ingest, "parse_document", before=lambda n, a: n == 2)
 elif point == "embed":  # vectors computed, nothing written yet
-    wrap(ingest, "pool_sentences", after=lambda n, a: True)
+    wrap(SentenceTransformerEmbedding, "encode_with_sentences", after=lambda n, a: True)
 elif point == "after-sentences":  # a document's sentence vectors written, its chunks not yet added
     wrap(sentvec.SentenceStore, "write", after=lambda n, a: True)
 elif point == "after-delete":  # a changed document's old chunks deleted, new ones not yet added
@@ -307,6 +308,7 @@ def test_disk_full_while_saving_the_manifest_is_one_line_and_the_next_ingest_com
 
 @pytest.mark.parametrize("fault", ["disk-full-in-store", "embedding-crash"])
 def test_failed_rebuild_keeps_the_old_index(mini_corpus, tmp_path, base_store, monkeypatch, fault):
+    from caucasus_qa.embed import SentenceTransformerEmbedding
 
     store = tmp_path / "store"
     shutil.copytree(base_store, store)
@@ -320,7 +322,7 @@ def test_failed_rebuild_keeps_the_old_index(mini_corpus, tmp_path, base_store, m
             def boom(*args: object, **kwargs: object) -> None:
                 raise RuntimeError("CUDA out of memory (simulated)")
 
-            m.setattr("caucasus_qa.ingest.pool_sentences", boom)
+            m.setattr(SentenceTransformerEmbedding, "encode_with_sentences", boom)
         with pytest.raises((StoreError, RuntimeError)):
             ingest(mini_corpus, store, rebuild=True)
     after = snapshot(store)

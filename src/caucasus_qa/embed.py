@@ -23,6 +23,8 @@ from .errors import StoreError
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from .sentvec import Encoded
+
 # Never let a library reach for a model hub: the weights live in site-packages.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -95,6 +97,17 @@ class SentenceTransformerEmbedding(BaseEmbedding):
             show_progress_bar=show_progress_bar,
         )
         return np.asarray(out, dtype=np.float32)
+
+    def encode_with_sentences(
+        self,
+        texts: Sequence[str],
+        body_starts: Sequence[int],
+        on_slice: Callable[[int], None] | None = None,
+    ) -> list[Encoded]:
+        """Chunk vectors (as :meth:`encode`) and their sentences' vectors from the same forward pass."""
+        from .sentvec import pool_sentences
+
+        return pool_sentences(self._model, texts, body_starts, self.embed_batch_size, on_slice)
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return self.encode([query])[0].tolist()

@@ -33,7 +33,7 @@ from .manifest import DocEntry, Manifest, read_chunks
 from .model_info import model_info, token_counter
 from .parse import parse_document
 from .schema import Chunk, IngestReport, ParsedDocument
-from .sentvec import Rows, SentenceStore, pool_sentences, sentence_dir
+from .sentvec import Rows, SentenceStore, sentence_dir
 from .settings import SUPPORTED_EXTENSIONS, Settings
 from .store import Store, make_client
 
@@ -409,11 +409,9 @@ class Ingestor:
             embedding = self.load_embedding()
             texts = [n.get_content(MetadataMode.EMBED) for n in todo]
             bar = _progress_bar(len(texts)) if progress else None
-            encoded = pool_sentences(
-                embedding.model,
+            encoded = embedding.encode_with_sentences(
                 texts,
                 [len(t) - len(n.get_content()) for t, n in zip(texts, todo, strict=True)],
-                embedding.embed_batch_size,
                 on_slice=bar.update if bar is not None else None,
             )
             if bar is not None:
