@@ -178,14 +178,23 @@ def test_store_is_persistent_across_assistants(qa):
 
 
 def _forbid_parsing_chunks(m: pytest.MonkeyPatch) -> None:
-    """Any parse of chunks.jsonl (``manifest.read_chunks`` is its only reader) fails the test."""
+    """Any parse of chunks.jsonl fails the test: by its reader, ``manifest.read_chunks``, or of any of
+    its lines by ``json.loads`` (a chunk's line starts with its id)."""
     from caucasus_qa import ingest, manifest
 
     def parse(*args: object) -> None:
         raise AssertionError("chunks.jsonl was parsed")
 
+    real_loads = json.loads
+
+    def loads(s: str | bytes, *args: object, **kwargs: object) -> object:
+        if (s if isinstance(s, str) else s.decode(errors="replace")).startswith('{"chunk_id"'):
+            raise AssertionError("a line of chunks.jsonl was parsed")
+        return real_loads(s, *args, **kwargs)  # type: ignore[arg-type]
+
     for module in (manifest, ingest):
         m.setattr(module, "read_chunks", parse)
+    m.setattr(json, "loads", loads)
 
 
 def _stamped_store(corpus: Path, store: Path) -> bytes:
