@@ -147,3 +147,27 @@ def test_onnx_encoder_pools_the_same_way(qa, tmp_path):
         assert np.allclose(a.vector, ref, atol=1e-5)
         assert np.array_equal(a.spans, t.spans)
         assert np.allclose(a.sentences, t.sentences, atol=1e-3)
+
+
+def test_retriever_rescores_the_top_chunks_by_their_best_sentence(qa):
+    from types import SimpleNamespace
+
+    from caucasus_qa.retrieve import FusionConfig, HybridRetriever
+
+    chunks = list(qa.manifest().chunks.values())[:4]
+    q = np.zeros(4, dtype=np.float32)
+    q[0] = 1.0
+    vectors = {  # chunk 2 holds a sentence pointing exactly at the question; chunk 3 has no vectors
+        chunks[0].chunk_id: (np.zeros((1, 2)), np.array([[0.1, 1, 0, 0]], dtype=np.float32)),
+        chunks[1].chunk_id: (np.zeros((1, 2)), np.array([[0.2, 1, 0, 0]], dtype=np.float32)),
+        chunks[2].chunk_id: (np.zeros((2, 2)), np.array([[0, 1, 0, 0], [1, 0, 0, 0]], dtype=np.float32)),
+    }
+    scored = [(chunks[0], 0.5, 0.9), (chunks[1], 0.5, 0.8), (chunks[2], 0.5, 0.7), (chunks[3], 0.5, 0.6)]
+    fake = SimpleNamespace(
+        config=FusionConfig(sentence_weight=0.5, sentence_depth=3), sentences=lambda d: vectors
+    )
+    out = HybridRetriever._by_sentence(fake, scored, list(q))  # type: ignore[arg-type]
+    assert [c.chunk_id for c, _, _ in out] == [chunks[i].chunk_id for i in (2, 0, 1, 3)]
+    assert out[0][2] == pytest.approx(0.7 + 0.5 * 1.0) and out[3][2] == 0.6  # beyond the depth: kept
+    off = SimpleNamespace(config=FusionConfig(sentence_weight=0.0), sentences=lambda d: vectors)
+    assert HybridRetriever._by_sentence(off, scored, list(q)) == scored  # type: ignore[arg-type]

@@ -29,7 +29,7 @@ from .model_info import model_info
 from .retrieve import Hit, HybridRetriever
 from .rewrite import rewrite_query
 from .schema import Answer, DocumentRecord, IngestReport, Source
-from .sentvec import SentenceLookup, SentenceStore, sentence_dir
+from .sentvec import Rows, SentenceLookup, SentenceStore, sentence_dir
 from .settings import Settings
 from .store import Store
 
@@ -358,8 +358,8 @@ class Assistant:
             self._sentence_vectors = SentenceVectors(self.embedding, known=self._stored_sentences)
         return self._sentence_vectors
 
-    def _stored_sentences(self, doc_id: str) -> dict[str, Any]:
-        """Sentence vectors pooled at ingest for ``doc_id`` (text -> vector), per manifest version."""
+    def _sentence_lookup_now(self) -> SentenceLookup:
+        """Stored sentence vectors (see sentvec.py) for the current manifest's chunks."""
         manifest = self.manifest()
         if self._sentence_lookup is None or self._sentence_lookup[0] is not manifest:
             chunks = manifest.chunks
@@ -372,7 +372,14 @@ class Assistant:
                 manifest,
                 SentenceLookup(SentenceStore(sentence_dir(self.settings)), text_of),
             )
-        return self._sentence_lookup[1].for_doc(doc_id)
+        return self._sentence_lookup[1]
+
+    def _sentence_rows(self, doc_id: str) -> Rows:
+        return self._sentence_lookup_now().rows(doc_id)
+
+    def _stored_sentences(self, doc_id: str) -> dict[str, Any]:
+        """Sentence text -> vector pooled at ingest, for ``doc_id``."""
+        return self._sentence_lookup_now().for_doc(doc_id)
 
     def _lexicon(self) -> Lexicon:
         manifest = self.manifest()
@@ -387,7 +394,9 @@ class Assistant:
     def _current_retriever(self) -> HybridRetriever:
         manifest = self.manifest()
         if self._retriever is None or self._retriever.manifest is not manifest:  # rebuilt after any ingest
-            self._retriever = HybridRetriever(self.settings, self.store, self.embedding, manifest)
+            self._retriever = HybridRetriever(
+                self.settings, self.store, self.embedding, manifest, sentences=self._sentence_rows
+            )
         return self._retriever
 
     def _retrieve(self, query: str, k: int, docs: Sequence[str] | None) -> list[Hit]:

@@ -26,7 +26,7 @@ import itertools
 import math
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -68,6 +68,8 @@ class FusionConfig:
     depth: int = 40  # candidates asked of each retriever
     mode: FUSION_MODES = FUSION_MODES.RELATIVE_SCORE
     merge: bool = True  # merge overlapping/adjacent result chunks into one passage
+    sentence_weight: float = 0.5  # best sentence's cosine (vectors stored at ingest) added to the fused score
+    sentence_depth: int = 20  # fused candidates re-scored that way
 
 
 def doc_filters(docs: Sequence[str] | None) -> MetadataFilters | None:
@@ -186,8 +188,10 @@ class HybridRetriever:
         embedding: SentenceTransformerEmbedding,
         manifest: Manifest,
         config: FusionConfig | None = None,
+        sentences: Callable[[str], Mapping[str, tuple[np.ndarray, np.ndarray]]] | None = None,
     ) -> None:
         self.config = config or FusionConfig()
+        self.sentences = sentences  # doc id -> chunk id -> (spans, sentence vectors), see sentvec.py
         self.store = store
         self.embedding = embedding
         self.manifest = manifest
@@ -245,9 +249,31 @@ class HybridRetriever:
             (c, cosine.get(c.chunk_id, 0.0), float(n.score or 0.0))
             for c, n in zip(chunks, fused, strict=True)
         ]
-        return self._passages(scored, top_k)
+        return self._passages(self._by_sentence(scored, vec), top_k)
 
     # -- helpers ------------------------------------------------------------------------------
+    def _by_sentence(
+        self, scored: list[tuple[Chunk, float, float]], vec: list[float]
+    ) -> list[tuple[Chunk, float, float]]:
+        """Re-score the best fused chunks by their best-matching sentence.
+
+        A chunk embeds ~200 word pieces; a question is often answered by one sentence of it, which
+        the chunk vector dilutes. The sentence vectors pooled at ingest give each of the top
+        ``sentence_depth`` chunks its best sentence cosine, added with ``sentence_weight`` (chosen
+        on the dev split). Chunks without stored vectors keep their fused score.
+        """
+        w, depth = self.config.sentence_weight, self.config.sentence_depth
+        if self.sentences is None or w <= 0 or not scored:
+            return scored
+        q = np.asarray(vec, dtype=np.float32)
+        head = []
+        for chunk, cos, fused in scored[:depth]:
+            row = self.sentences(chunk.doc_id).get(chunk.chunk_id)
+            best = float(np.max(row[1] @ q)) if row is not None and len(row[1]) else None
+            head.append((chunk, cos, fused + w * best if best is not None else fused))
+        head.sort(key=lambda t: -t[2])
+        return head + scored[depth:]
+
     def _chunk(self, n: NodeWithScore) -> Chunk:
         known = self.manifest.chunks.get(n.node.node_id)
         if known is not None:

@@ -198,29 +198,39 @@ class SentenceStore:
 
 
 class SentenceLookup:
-    """Sentence text -> stored vector for the chunks of a document, cached per document."""
+    """Stored sentence vectors of a document, by chunk id and by sentence text; cached per document."""
 
-    def __init__(self, store: SentenceStore, chunk_text: Callable[[str], str | None], docs: int = 64):
+    def __init__(self, store: SentenceStore, chunk_text: Callable[[str], str | None], docs: int = 256):
         self.store = store
         self.chunk_text = chunk_text
         self.max_docs = docs
-        self._docs: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
+        self._rows: OrderedDict[str, Rows] = OrderedDict()
+        self._texts: dict[str, dict[str, np.ndarray]] = {}
+
+    def rows(self, doc_id: str) -> Rows:
+        """Chunk id -> (spans, vectors), for the chunks of ``doc_id`` that are indexed now."""
+        hit = self._rows.get(doc_id)
+        if hit is not None:
+            self._rows.move_to_end(doc_id)
+            return hit
+        rows = {cid: r for cid, r in self.store.read(doc_id).items() if self.chunk_text(cid) is not None}
+        self._rows[doc_id] = rows
+        if len(self._rows) > self.max_docs:
+            old, _ = self._rows.popitem(last=False)
+            self._texts.pop(old, None)
+        return rows
 
     def for_doc(self, doc_id: str) -> dict[str, np.ndarray]:
-        hit = self._docs.get(doc_id)
-        if hit is not None:
-            self._docs.move_to_end(doc_id)
-            return hit
-        found: dict[str, np.ndarray] = {}
-        for cid, (spans, vecs) in self.store.read(doc_id).items():
-            text = self.chunk_text(cid)
-            if text is None:
-                continue  # not (or no longer) an indexed chunk
-            for (a, b), v in zip(spans.tolist(), vecs, strict=True):
-                found.setdefault(text[a:b], v)
-        self._docs[doc_id] = found
-        if len(self._docs) > self.max_docs:
-            self._docs.popitem(last=False)
+        """Sentence text -> vector."""
+        rows = self.rows(doc_id)
+        found = self._texts.get(doc_id)
+        if found is None:
+            found = {}
+            for cid, (spans, vecs) in rows.items():
+                text = self.chunk_text(cid) or ""
+                for (a, b), v in zip(spans.tolist(), vecs, strict=True):
+                    found.setdefault(text[a:b], v)
+            self._texts[doc_id] = found
         return found
 
 
