@@ -195,7 +195,11 @@ class HybridRetriever:
         self.store = store
         self.embedding = embedding
         self.manifest = manifest
-        self.index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedding)
+        # transformations given: otherwise LlamaIndex builds its default SentenceSplitter here, which
+        # loads a tiktoken encoding (0.3 s per process) that querying never uses
+        self.index = VectorStoreIndex.from_vector_store(
+            store.vector_store, embed_model=embedding, transformations=[embedding]
+        )
         self.bm25 = bm25_mod.load_or_build(settings, manifest)
 
         self.aliases = document_aliases(manifest)
