@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -116,3 +117,19 @@ def test_save_digest_confirms_a_pair_saved_without_one(files):
     assert loaded.complete  # no digest to compare: agreement is checked by parsing, as before
     loaded.save_digest(mf, cf)
     assert Manifest.intact_docs(mf, cf) == _manifest().docs
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_loading_leaves_the_garbage_collector_as_it_was(files, enabled):
+    mf, cf = files
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        Manifest.load(mf, cf)
+        Manifest.intact_docs(mf, cf)
+        mf.write_text("{trunc", encoding="utf-8")
+        with pytest.raises(StoreError):
+            Manifest.load(mf, cf)
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

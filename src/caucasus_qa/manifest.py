@@ -11,10 +11,13 @@ unchanged store without parsing every chunk (:meth:`Manifest.intact_docs`).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,7 +64,8 @@ class Manifest:
         too when ``strict``; otherwise (ingest) the manifest comes back with ``complete=False`` so that
         every document is verified against the store again, as it does when ``chunks.jsonl`` is not
         the file saved with the manifest (its digest differs from the one recorded)."""
-        data = _read_manifest(manifest_file)
+        with _gc_paused():
+            data = _read_manifest(manifest_file)
         if data is None:
             return cls()
         if data.get("version") != MANIFEST_VERSION:
@@ -71,8 +75,9 @@ class Manifest:
                     f"{MANIFEST_VERSION}; {FIX}"
                 )
             return cls(complete=False)  # an older layout: re-verified and rewritten by ingest
-        docs = _docs(manifest_file, data)
-        chunks, damaged = read_chunks(chunks_file)
+        with _gc_paused():
+            docs = _docs(manifest_file, data)
+            chunks, damaged = read_chunks(chunks_file)
         missing = sum(1 for e in docs.values() for cid in e.chunk_ids if cid not in chunks)
         if (missing or damaged) and strict:
             raise StoreError(
@@ -90,13 +95,14 @@ class Manifest:
         layout, one saved before the digest was recorded, a ``chunks.jsonl`` changed since. What an
         ingest needs to see that nothing changed; a caller that gets None loads with :meth:`load`."""
         try:
-            data = _read_manifest(manifest_file) or {}
-            recorded = data.get("chunks_sha256")
-            if data.get("version") != MANIFEST_VERSION or recorded is None:
-                return None
-            if recorded != _sha256(chunks_file):
-                return None
-            return _docs(manifest_file, data)
+            with _gc_paused():
+                data = _read_manifest(manifest_file) or {}
+                recorded = data.get("chunks_sha256")
+                if data.get("version") != MANIFEST_VERSION or recorded is None:
+                    return None
+                if recorded != _sha256(chunks_file):
+                    return None
+                return _docs(manifest_file, data)
         except (OSError, StoreError):
             return None
 
@@ -167,6 +173,20 @@ def _docs(manifest_file: Path, data: dict[str, Any]) -> dict[str, DocEntry]:
         return {k: DocEntry.from_json(v) for k, v in data["docs"].items()}
     except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise StoreError(f"{manifest_file}: unreadable or damaged ({type(err).__name__}); {FIX}") from err
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a manifest is read: the load makes hundreds of thousands of
+    objects and no cycles, and on the large heap of a running assistant the collections those
+    allocations trigger cost more than the load itself (a third of an unchanged re-ingest)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _sha256(path: Path) -> str | None:
