@@ -151,6 +151,10 @@ def test_documents_named_in_a_question_are_found_by_surname_or_venue_acronym():
     assert mentioned_docs("How do the GDC article and Klaleche's study differ?", aliases) == ["004"]
     assert mentioned_docs("What does khanin think?", aliases) == []  # names are case-sensitive
     assert mentioned_docs("Why does Iran fear Azerbaijan?", aliases) == []
+    assert mentioned_docs("Roubanis, then Khanin?", aliases) == ["003", "000"]  # in query order
+    shared = {"a": ["Smith"], "b": ["Smith", "Smithson"], "c": ["Lee"]}
+    assert mentioned_docs("Smithson and Smith on Lee", shared) == ["b", "a", "c"]
+    assert mentioned_docs("anything", {"a": []}) == []
     assert (
         strip_aliases(q, ["Khanin", "Roubanis"]) == "What military goods is Tehran supplying to Moscow's war?"
     )

@@ -203,6 +203,7 @@ class HybridRetriever:
         self.bm25 = bm25_mod.load_or_build(settings, manifest)
 
         self.aliases = document_aliases(manifest)
+        self._mentioned = AliasMatcher(self.aliases)
         self._query_vectors: OrderedDict[str, list[float]] = OrderedDict()
 
     # -- public -------------------------------------------------------------------------------
@@ -218,7 +219,7 @@ class HybridRetriever:
 
     def retrieve(self, query: str, top_k: int, docs: Sequence[str] | None = None) -> list[Hit]:
         vec = self.query_vector(query)
-        mentioned = [d for d in mentioned_docs(query, self.aliases) if not docs or d in docs]
+        mentioned = [d for d in self._mentioned(query) if not docs or d in docs]
         if not mentioned:
             return self._retrieve(query, vec, top_k, docs)
         # The question names its documents ("according to Khanin and Roubanis"): each named document
@@ -321,14 +322,32 @@ def document_aliases(manifest: Manifest) -> dict[str, list[str]]:
     return out
 
 
-def mentioned_docs(query: str, aliases: dict[str, list[str]]) -> list[str]:
+class AliasMatcher:
+    """Finds the documents a query names, with one compiled pattern for all aliases (a pattern per
+    alias per query would be recompiled on every call once there are more than ``re``'s cache holds)."""
+
+    def __init__(self, aliases: Mapping[str, Sequence[str]]) -> None:
+        self.owners: dict[str, list[str]] = {}
+        for doc_id, names in aliases.items():
+            for n in names:
+                self.owners.setdefault(n, []).append(doc_id)
+        alt = "|".join(re.escape(n) for n in sorted(self.owners, key=len, reverse=True))
+        self.pattern = re.compile(rf"\b(?:{alt})\b") if alt else None
+
+    def __call__(self, query: str) -> list[str]:
+        """Documents whose alias appears in the query as a whole word (case-sensitive), in query order."""
+        if self.pattern is None:
+            return []
+        first: dict[str, int] = {}
+        for m in self.pattern.finditer(query):
+            for doc_id in self.owners[m.group()]:
+                first.setdefault(doc_id, m.start())
+        return sorted(first, key=lambda d: first[d])
+
+
+def mentioned_docs(query: str, aliases: Mapping[str, Sequence[str]]) -> list[str]:
     """Documents whose alias appears in the query as a whole word (case-sensitive), in query order."""
-    found: list[tuple[int, str]] = []
-    for doc_id, names in aliases.items():
-        at = [m.start() for n in names for m in re.finditer(rf"\b{re.escape(n)}\b", query)]
-        if at:
-            found.append((min(at), doc_id))
-    return [d for _, d in sorted(found)]
+    return AliasMatcher(aliases)(query)
 
 
 def strip_aliases(query: str, names: Sequence[str]) -> str:
