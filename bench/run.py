@@ -160,13 +160,16 @@ def w_serve(p: dict[str, Any]) -> dict[str, Any]:
     ask: list[float] = []
     embed: list[float] = []
     retr: list[float] = []
+    retriever = qa._current_retriever()
     for q in qs:
         t = time.perf_counter()
         qa.embedding.get_query_embedding(q)
         embed.append(time.perf_counter() - t)
+        retriever._query_vectors.clear()  # the retriever keeps recent query vectors: time a new query
         t = time.perf_counter()
         qa._retrieve(q, qa.settings.top_k, None)
         retr.append(time.perf_counter() - t)
+        retriever._query_vectors.clear()
         t = time.perf_counter()
         qa.ask(q)
         ask.append(time.perf_counter() - t)
@@ -343,7 +346,7 @@ def markdown(results: dict[str, Any]) -> str:
         lambda t: f"{1e3 * t['serve']['ask_p50_s']:.0f} / {1e3 * t['serve']['ask_p95_s']:.0f}",
     )
     row("retrieval p50 ÷ embed p50", lambda t: f"**{t['retrieve_p50_vs_embed']:.2f}**", "≤ 2")
-    row("`ask` p50 ÷ embed p50", lambda t: f"{t['ask_p50_vs_embed']:.2f}", "(≤ 2, see note)")
+    row("`ask` p50 ÷ embed p50", lambda t: f"**{t['ask_p50_vs_embed']:.2f}**", "≤ 2")
     row(
         "cold `caucasus-qa ask` ÷ import+load model",
         lambda t: (
@@ -400,10 +403,10 @@ NOTES = [
     " (`bench/pooled.py`); everything else in ingest (parse, chunk, Chroma writes, manifest, BM25) is"
     " the real pipeline. The projected ratio combines the real tier's raw encode time per chunk with"
     " the pipeline overhead per chunk measured at that size. Query latency uses the real model.",
-    "- `ask` includes the extractive answer, which embeds the candidate sentences of the top passages"
-    " (tens of sentences), so it costs a few query embeddings by construction; retrieval only"
-    " (`Assistant._retrieve`: question embedding + dense + BM25 + fusion + passage merge) is the figure"
-    " comparable with embedding the question alone.",
+    "- `ask` is retrieval (question embedding, dense + BM25, fusion, re-scoring of the best chunks by"
+    " their best sentence, passage merge) plus the extractive answer, which scores sentences with"
+    " the vectors pooled at ingest (`sentvec.py`) and so embeds nothing more. The retriever's cache of"
+    " recent query vectors is cleared before each timed call, so every call embeds its question.",
     "- Re-ingest: a fresh `Assistant.ingest()` on the unchanged corpus (fingerprints only; the model is"
     " not loaded).",
     "- The real tier's ingest ratio includes per-process fixed costs that the raw baseline does not pay"
