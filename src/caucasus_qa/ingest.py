@@ -29,7 +29,7 @@ from .chunk import Chunker, to_node
 from .embed import SentenceTransformerEmbedding
 from .errors import DocumentError, InputError, StoreError
 from .loaders import read_text
-from .manifest import DocEntry, Manifest, read_chunks
+from .manifest import DocEntry, Manifest, gc_paused, read_chunks
 from .model_info import model_info, token_counter
 from .parse import parse_document
 from .schema import Chunk, IngestReport, ParsedDocument
@@ -126,22 +126,22 @@ def discover(settings: Settings, manifest: Manifest, paths: Iterable[Path]) -> d
             )
         found[doc_id] = path
 
-    corpus = settings.corpus_dir
-    if corpus.is_dir():
-        for path in _files_under(corpus):
-            add(path, explicit=False)
-    for entry in manifest.docs.values():
-        if entry.doc_id not in found and Path(entry.path).is_file():
-            add(Path(entry.path), explicit=False)
-    for path in paths:
-        path = Path(path)
-        if not path.exists():
-            raise DocumentError(path, "no such file or directory")
-        if path.is_dir():
-            for sub in _files_under(path):
-                add(sub, explicit=False)
-        else:
-            add(path, explicit=True)
+    with gc_paused():  # a Path per file, no cycles
+        if settings.corpus_dir.is_dir():
+            for path in _files_under(settings.corpus_dir):
+                add(path, explicit=False)
+        for entry in manifest.docs.values():
+            if entry.doc_id not in found and Path(entry.path).is_file():
+                add(Path(entry.path), explicit=False)
+        for path in paths:
+            path = Path(path)
+            if not path.exists():
+                raise DocumentError(path, "no such file or directory")
+            if path.is_dir():
+                for sub in _files_under(path):
+                    add(sub, explicit=False)
+            else:
+                add(path, explicit=True)
     return found
 
 
@@ -317,28 +317,32 @@ class Ingestor:
     def _plan(self, sources: dict[str, Path], manifest: Manifest, report: IngestReport) -> list[_Planned]:
         s = self.settings
         catalog = load_catalog(s.corpus_dir, s.catalog_file) if s.corpus_dir.is_dir() else {}
+        changed: list[tuple[str, Path, str, str]] = []  # doc_id, path, fingerprint, sha256 of the bytes
+        with gc_paused():  # one pass over every file: many small objects, no cycles
+            for doc_id, path in sources.items():
+                try:
+                    raw = _read_bytes(path)
+                except OSError as err:
+                    raise DocumentError(path, f"cannot be read ({err.strerror or err})") from err
+                record = catalog.get(doc_id)
+                fp = fingerprint(raw, json.dumps(asdict(record), sort_keys=True) if record else "", s)
+                old = manifest.docs.get(doc_id)
+                if old is not None and old.fingerprint == fp:
+                    report.unchanged_docs += 1
+                    report.unchanged_chunks += len(old.chunk_ids)
+                    report.footnotes_resolved[doc_id] = old.footnotes_resolved
+                else:
+                    changed.append((doc_id, path, fp, hashlib.sha256(raw).hexdigest()))
         chunker: Chunker | None = None
         planned: list[_Planned] = []
-        for doc_id, path in sources.items():
-            try:
-                raw = _read_bytes(path)
-            except OSError as err:
-                raise DocumentError(path, f"cannot be read ({err.strerror or err})") from err
-            record = catalog.get(doc_id)
-            fp = fingerprint(raw, json.dumps(asdict(record), sort_keys=True) if record else "", s)
-            old = manifest.docs.get(doc_id)
-            if old is not None and old.fingerprint == fp:
-                report.unchanged_docs += 1
-                report.unchanged_chunks += len(old.chunk_ids)
-                report.footnotes_resolved[doc_id] = old.footnotes_resolved
-                continue
+        for doc_id, path, fp, content_hash in changed:
             text = read_text(path)
             doc = parse_document(
                 text,
                 doc_id=doc_id,
                 path=str(path),
-                record=record,
-                content_hash=hashlib.sha256(raw).hexdigest(),
+                record=catalog.get(doc_id),
+                content_hash=content_hash,
             )
             if not doc.paragraphs:
                 raise DocumentError(path, "no body text found after cleaning")
@@ -346,7 +350,7 @@ class Ingestor:
                 chunker = Chunker(
                     token_counter(s), s.max_seq_tokens, s.chunk_tokens, s.chunk_overlap_sentences
                 )
-            planned.append(_Planned(doc, path, fp, chunker.chunk(doc), is_new=old is None))
+            planned.append(_Planned(doc, path, fp, chunker.chunk(doc), is_new=doc_id not in manifest.docs))
             report.footnotes_resolved[doc_id] = doc.resolved_marker_count
         return planned
 

@@ -64,7 +64,7 @@ class Manifest:
         too when ``strict``; otherwise (ingest) the manifest comes back with ``complete=False`` so that
         every document is verified against the store again, as it does when ``chunks.jsonl`` is not
         the file saved with the manifest (its digest differs from the one recorded)."""
-        with _gc_paused():
+        with gc_paused():
             data = _read_manifest(manifest_file)
         if data is None:
             return cls()
@@ -75,7 +75,7 @@ class Manifest:
                     f"{MANIFEST_VERSION}; {FIX}"
                 )
             return cls(complete=False)  # an older layout: re-verified and rewritten by ingest
-        with _gc_paused():
+        with gc_paused():
             docs = _docs(manifest_file, data)
             chunks, damaged = read_chunks(chunks_file)
         missing = sum(1 for e in docs.values() for cid in e.chunk_ids if cid not in chunks)
@@ -95,7 +95,7 @@ class Manifest:
         layout, one saved before the digest was recorded, a ``chunks.jsonl`` changed since. What an
         ingest needs to see that nothing changed; a caller that gets None loads with :meth:`load`."""
         try:
-            with _gc_paused():
+            with gc_paused():
                 data = _read_manifest(manifest_file) or {}
                 recorded = data.get("chunks_sha256")
                 if data.get("version") != MANIFEST_VERSION or recorded is None:
@@ -176,10 +176,12 @@ def _docs(manifest_file: Path, data: dict[str, Any]) -> dict[str, DocEntry]:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a manifest is read: the load makes hundreds of thousands of
-    objects and no cycles, and on the large heap of a running assistant the collections those
-    allocations trigger made up a third of an unchanged re-ingest of 100,000 chunks."""
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: for code that makes many objects and no cycles (reading a
+    manifest, fingerprinting a corpus). On the large heap of a running assistant, the full collections
+    such allocations trigger made up a third of an unchanged re-ingest of 100,000 chunks, or more when
+    the process had just ingested them. The state before is restored (a caller's ``gc.disable()``
+    stays)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
