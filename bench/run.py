@@ -419,6 +419,11 @@ NOTES = [
     " `ask` keeps the cyclic garbage collector off and freezes its objects at the end (`cli.main`), which"
     " the plain `python -c` baseline does not: that collector is about a fifth of the baseline's own CPU"
     " time (0.77x with it off). `python bench/run.py --cold-start STORE` measures this row alone.",
+    "- The syn10000 column is from an earlier run (its date row), before the unchanged-store fast"
+    " path, the sentence vectors and the query-path fixes. Re-ingesting that tier unchanged after"
+    " them took ~0.7 s with the machine otherwise idle (commit 9e680eb) and 1.2-2.5 s (three fresh"
+    " processes, 2026-11-21 15:54) with the other core busy. Tiers measured while other work shared"
+    " the 2 cores show it as a slow question embedding (see embed p50).",
 ]
 
 
