@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +57,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def ui_url(qa: Any) -> Iterator[str]:
-    """The chat UI over the session's store, served on a free loopback port for one test module."""
+@contextmanager
+def served_ui(qa: Any) -> Iterator[str]:
+    """The chat UI over ``qa``'s store, served on a free loopback port; yields its URL."""
     from caucasus_qa.ui.app import build_app, launch_options
 
     app = build_app(qa)
@@ -73,3 +74,10 @@ def ui_url(qa: Any) -> Iterator[str]:
         yield url
     finally:
         app.close()
+
+
+@pytest.fixture(scope="module")
+def ui_url(qa: Any) -> Iterator[str]:
+    """The chat UI over the session's store, served on a free loopback port for one test module."""
+    with served_ui(qa) as url:
+        yield url

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import free_port
+from .conftest import served_ui
 from .fake_llm import CHUNK_CHARS, FakeModel, serve_fake_llm
 
 pytestmark = pytest.mark.integration
@@ -143,20 +143,8 @@ def text_of(message: dict[str, Any]) -> str:
 
 @pytest.fixture(scope="module")
 def llm_ui_url(llm_qa: Any) -> Iterator[str]:
-    from caucasus_qa.ui.app import build_app, launch_options
-
-    app = build_app(llm_qa)
-    _, url, _ = app.launch(
-        server_name="127.0.0.1",
-        server_port=free_port(),
-        prevent_thread_lock=True,
-        quiet=True,
-        **launch_options(llm_qa),
-    )
-    try:
+    with served_ui(llm_qa) as url:
         yield url
-    finally:
-        app.close()
 
 
 def test_chat_endpoint_sends_partial_answers_before_the_final_one(llm_ui_url: str, slow_stream: None) -> None:
