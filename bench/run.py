@@ -421,9 +421,10 @@ NOTES = [
     " time (0.77x with it off). `python bench/run.py --cold-start STORE` measures this row alone.",
     "- The syn10000 column is from an earlier run (its date row), before the unchanged-store fast"
     " path, the sentence vectors and the query-path fixes. Re-ingesting that tier unchanged after"
-    " them took ~0.7 s with the machine otherwise idle (commit 9e680eb) and 1.2-2.5 s (three fresh"
-    " processes, 2026-11-21 15:54) with the other core busy. Tiers measured while other work shared"
-    " the 2 cores show it as a slow question embedding (see embed p50).",
+    " them took 2.03 s in this script's ingest worker (right after its ingest, with the corpus files"
+    " evicted from memory: reading them again is 1.3 s of it) and 0.69 s with the files in memory"
+    " (commit 9e680eb). Tiers measured while other work shared the 2 cores show it as a slow"
+    " question embedding (see embed p50).",
 ]
 
 
