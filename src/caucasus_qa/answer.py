@@ -180,16 +180,13 @@ class SentenceVectors:
 
     def for_sources(self, sources: Sequence[Source], texts: Sequence[str]) -> np.ndarray:
         """Vectors of ``texts`` (sentences of ``sources``): stored ones first, the rest encoded."""
-        if self.known is not None:
-            stored: dict[str, np.ndarray] = {}
-            for doc_id in dict.fromkeys(s.doc_id for s in sources):
-                stored.update(self.known(doc_id))
-            have = [t in stored for t in texts]
-            if all(have):
-                return np.stack([stored[t] for t in texts]) if texts else self.encode([])
-            rest = iter(self.encode([t for t, h in zip(texts, have, strict=True) if not h]))
-            return np.stack([stored[t] if h else next(rest) for t, h in zip(texts, have, strict=True)])
-        return self.encode(texts)
+        if self.known is None or not texts:
+            return self.encode(texts)
+        stored: dict[str, np.ndarray] = {}
+        for doc_id in dict.fromkeys(s.doc_id for s in sources):
+            stored.update(self.known(doc_id))
+        rest = iter(self.encode([t for t in texts if t not in stored]))
+        return np.stack([stored[t] if t in stored else next(rest) for t in texts])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in self._vecs))
@@ -270,9 +267,7 @@ def compose_answer(
     cands = _candidates(sources, cfg.min_chars)
     if not cands:
         return Composed("", [], 0.0, kind, coverage, best_coverage, unknown)
-    q = np.asarray(query_vector, dtype=np.float32) if query_vector is not None else None
-    if q is None:
-        q = embedding.encode([question])[0]
+    q = embedding.encode([question])[0] if query_vector is None else np.asarray(query_vector, np.float32)
     s = (vectors or SentenceVectors(embedding)).for_sources(sources, [c[3] for c in cands])
     sims = s @ q
     weights = {t: lex.idf(t) for t in terms}

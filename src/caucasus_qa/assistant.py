@@ -29,7 +29,7 @@ from .model_info import model_info
 from .retrieve import Hit, HybridRetriever
 from .rewrite import rewrite_query
 from .schema import Answer, DocumentRecord, IngestReport, Source
-from .sentvec import Rows, SentenceLookup, SentenceStore, sentence_dir
+from .sentvec import SentenceLookup, SentenceStore, sentence_dir
 from .settings import Settings
 from .store import Store
 
@@ -374,9 +374,6 @@ class Assistant:
             )
         return self._sentence_lookup[1]
 
-    def _sentence_rows(self, doc_id: str) -> Rows:
-        return self._sentence_lookup_now().rows(doc_id)
-
     def _stored_sentences(self, doc_id: str) -> dict[str, Any]:
         """Sentence text -> vector pooled at ingest, for ``doc_id``."""
         return self._sentence_lookup_now().for_doc(doc_id)
@@ -395,7 +392,11 @@ class Assistant:
         manifest = self.manifest()
         if self._retriever is None or self._retriever.manifest is not manifest:  # rebuilt after any ingest
             self._retriever = HybridRetriever(
-                self.settings, self.store, self.embedding, manifest, sentences=self._sentence_rows
+                self.settings,
+                self.store,
+                self.embedding,
+                manifest,
+                sentences=self._sentence_lookup_now().rows,
             )
         return self._retriever
 
