@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import sys
 
+import numpy as np
 import pytest
 
 from caucasus_qa.retrieve import MAX_PASSAGE_CHARS, merge_chunks
@@ -83,6 +84,59 @@ def test_similarity_floor_applies_to_cosine_scores(qa):
 
 
 @pytest.mark.integration
+def test_passage_score_is_the_cosine_of_its_best_chunk_whichever_retriever_found_it(qa):
+    from llama_index.core.schema import QueryBundle
+
+    from caucasus_qa.retrieve import DenseRetriever
+
+    question = "Which source gives the share of Israeli weapons in Azerbaijan's arsenal?"  # names no document
+    r = qa._current_retriever()
+    hits = r.retrieve(question, 10)
+    q = np.asarray(r.query_vector(question), dtype=np.float32)
+    stored = qa.store.embeddings_for([cid for h in hits for cid in h.parts])
+    dense = DenseRetriever(qa.store, qa.manifest(), 40, None).retrieve(
+        QueryBundle(question, embedding=r.query_vector(question))
+    )
+    assert {cid for h in hits for cid in h.parts} - {n.node.node_id for n in dense}, "no BM25-only chunk"
+    for h in hits:
+        best = max(float(np.asarray(stored[cid], dtype=np.float32) @ q) for cid in h.parts)
+        assert h.score == pytest.approx(best, abs=1e-4)
+
+
+@pytest.mark.integration
+def test_dense_retriever_reads_chunks_the_manifest_does_not_know_from_the_store(qa):
+    from types import SimpleNamespace
+
+    from llama_index.core.schema import QueryBundle
+
+    from caucasus_qa.retrieve import DenseRetriever
+
+    r = qa._current_retriever()
+    bundle = QueryBundle(
+        "Israeli drones in Azerbaijan", embedding=r.query_vector("Israeli drones in Azerbaijan")
+    )
+    known = DenseRetriever(qa.store, qa.manifest(), 5, None).retrieve(bundle)
+    stale = SimpleNamespace(chunks={})  # as if another process ingested after this manifest was read
+    unknown = DenseRetriever(qa.store, stale, 5, None).retrieve(bundle)  # type: ignore[arg-type]
+    assert [n.node.node_id for n in unknown] == [n.node.node_id for n in known]
+    assert [n.score for n in unknown] == pytest.approx([n.score for n in known])
+    for n in unknown:
+        chunk = r._chunk(n)
+        assert chunk == qa.manifest().chunks[n.node.node_id]
+
+
+@pytest.mark.integration
+def test_the_store_is_counted_once_per_manifest_version(qa, monkeypatch):
+    calls = []
+    count = type(qa.store).count
+    monkeypatch.setattr(type(qa.store), "count", lambda self: calls.append(1) or count(self))
+    qa._indexed = None
+    for _ in range(3):
+        qa.ask("What does Iran fear?", top_k=3)
+    assert len(calls) == 1
+
+
+@pytest.mark.integration
 def test_passages_are_deduplicated_and_bounded(qa):
     for question in (
         "What did Iran do on its border with Armenia?",
@@ -98,20 +152,41 @@ def test_passages_are_deduplicated_and_bounded(qa):
 
 @pytest.mark.integration
 def test_bm25_finds_a_passage_by_a_footnote_author(qa):
-    from llama_index.core.schema import QueryBundle
-
-    from caucasus_qa import bm25
-
     qa.ask("warm up", top_k=1)
     index = qa._retriever.bm25
-    hits = bm25.retriever(index, 3).retrieve(QueryBundle("Frantzman"))
-    chunks = [qa.manifest().chunks[h.node.node_id] for h in hits]
+    hits = index.search("Frantzman", 3)
+    chunks = [qa.manifest().chunks[cid] for cid, _ in hits]
     top = chunks[0]
     assert "Frantzman" not in top.text and any("Frantzman" in r for r in top.references)
     ans = qa.ask(
         "Who does Souleimanov cite for the share of Israeli weapons in Azerbaijan's arsenal?", top_k=5
     )
     assert any(any("Frantzman" in r for r in s.references) for s in ans.sources)
+
+
+@pytest.mark.integration
+def test_keyword_index_ranks_as_llamaindex_bm25_retriever_and_filters_by_document(qa):
+    # KeywordIndex skips the retriever's node rebuilding; its ranking must be the retriever's own.
+    from llama_index.core.schema import QueryBundle
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    from caucasus_qa.bm25 import TOKEN_PATTERN, stemmer
+
+    qa.ask("warm up", top_k=1)
+    index = qa._retriever.bm25
+    reference = BM25Retriever(existing_bm25=index.bm25, similarity_top_k=15, token_pattern=TOKEN_PATTERN)
+    reference.stemmer = stemmer()
+    for query in ("Israeli drones supplied to Azerbaijan", "Zangezur corridor Iran red line", "Frantzman"):
+        expected = [
+            (n.node.node_id, round(n.score or 0.0, 5)) for n in reference.retrieve(QueryBundle(query))
+        ]
+        got = [(cid, round(score, 5)) for cid, score in index.search(query, 15)]
+        assert got == [e for e in expected if e[1] > 0]
+    doc = next(iter(qa.manifest().docs))
+    only = index.search("Israel Azerbaijan Iran", 15, [doc])
+    assert only and all(qa.manifest().chunks[cid].doc_id == doc for cid, _ in only)
+    assert index.search("Israel", 10_000)  # k beyond the corpus is clamped, not an error
+    assert index.search("qwxyzzy unknownword", 5) == []
 
 
 @pytest.mark.integration
@@ -131,14 +206,12 @@ def test_bm25_index_is_rebuilt_when_ingest_adds_a_document(mini_corpus, tmp_path
     )
     qa.ingest([extra])
     assert (store / "bm25" / "stamp.json").read_text() != stamp
-    from llama_index.core.schema import QueryBundle
-
     from caucasus_qa import bm25
 
     index = bm25.load_or_build(qa.settings, qa.manifest())
     assert index is not None
-    top = bm25.retriever(index, 1).retrieve(QueryBundle("zorbanite"))
-    assert top and top[0].node.metadata["doc_id"] == "note"
+    top = bm25.KeywordIndex(index).search("zorbanite", 1)
+    assert top and qa.manifest().chunks[top[0][0]].doc_id == "note"
     assert qa.ask("zorbanite quarry", top_k=3).sources[0].doc_id == "note"
 
 

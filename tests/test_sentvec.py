@@ -162,12 +162,26 @@ def test_retriever_rescores_the_top_chunks_by_their_best_sentence(qa):
         chunks[1].chunk_id: (np.zeros((1, 2)), np.array([[0.2, 1, 0, 0]], dtype=np.float32)),
         chunks[2].chunk_id: (np.zeros((2, 2)), np.array([[0, 1, 0, 0], [1, 0, 0, 0]], dtype=np.float32)),
     }
-    scored = [(chunks[0], 0.5, 0.9), (chunks[1], 0.5, 0.8), (chunks[2], 0.5, 0.7), (chunks[3], 0.5, 0.6)]
+    scored = [(chunks[0], 0.9), (chunks[1], 0.8), (chunks[2], 0.7), (chunks[3], 0.6)]
     fake = SimpleNamespace(
         config=FusionConfig(sentence_weight=0.5, sentence_depth=3), sentences=lambda d: vectors
     )
     out = HybridRetriever._by_sentence(fake, scored, list(q))  # type: ignore[arg-type]
-    assert [c.chunk_id for c, _, _ in out] == [chunks[i].chunk_id for i in (2, 0, 1, 3)]
-    assert out[0][2] == pytest.approx(0.7 + 0.5 * 1.0) and out[3][2] == 0.6  # beyond the depth: kept
+    assert [c.chunk_id for c, _ in out] == [chunks[i].chunk_id for i in (2, 0, 1, 3)]
+    assert out[0][1] == pytest.approx(0.7 + 0.5 * 1.0) and out[3][1] == 0.6  # beyond the depth: kept
     off = SimpleNamespace(config=FusionConfig(sentence_weight=0.0), sentences=lambda d: vectors)
     assert HybridRetriever._by_sentence(off, scored, list(q)) == scored  # type: ignore[arg-type]
+
+
+@pytest.mark.integration
+def test_stored_sentence_spans_are_the_punkt_sentences_of_the_chunk_and_only_of_it(qa):
+    from dataclasses import replace
+
+    from caucasus_qa.answer import _sentence_pieces
+
+    ans = qa.ask("How does Iran view Israel's presence in Azerbaijan?", top_k=5)
+    for src in ans.sources:
+        chunk = qa.manifest().chunks[src.chunk_id]
+        whole = replace(src, text=chunk.text)
+        assert qa._stored_spans(whole) == list(_sentence_pieces(chunk.text))
+        assert qa._stored_spans(replace(src, text=chunk.text + " Another sentence.")) is None

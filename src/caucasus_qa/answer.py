@@ -16,6 +16,7 @@ Two kinds of question get a different answer:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -24,9 +25,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .chunk import sentence_spans
 from .embed import SentenceTransformerEmbedding
 from .schema import DocumentRecord, Source
+from .sentvec import sentence_pieces
 
 _WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)*", re.UNICODE)
 
@@ -103,6 +104,7 @@ def question_kind(question: str) -> str:
     return KIND_GENERAL
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A crude, symmetric suffix stripper: enough to match ``deployed``/``deploys``/``deploy``."""
     w = word.lower().replace("’", "'")
@@ -120,7 +122,8 @@ def words(text: str) -> list[str]:
     return [m.group() for m in _WORD.finditer(text)]
 
 
-def content_words(text: str) -> set[str]:
+@functools.lru_cache(maxsize=1 << 13)  # passages and their sentences recur from question to question
+def content_words(text: str) -> frozenset[str]:
     """Stemmed content words of ``text`` (stopwords and one-letter words dropped)."""
     out = set()
     for w in words(text):
@@ -128,7 +131,7 @@ def content_words(text: str) -> set[str]:
         if lw in STOPWORDS or len(lw) < 2:
             continue
         out.add(stem(lw))
-    return out
+    return frozenset(out)
 
 
 def question_terms(question: str, extra_ignored: Iterable[str] = ()) -> set[str]:
@@ -164,7 +167,9 @@ class SentenceVectors:
     """Sentence embeddings kept across questions (passages recur), so each sentence is encoded once.
 
     ``known`` gives the vectors stored at ingest (see :mod:`caucasus_qa.sentvec`) for the sentences
-    of a document; only sentences it lacks are encoded here.
+    of a document; only sentences it lacks are encoded here. ``spans`` gives the sentence spans
+    stored with them for a source that is one whole chunk (None otherwise): the same Punkt spans,
+    without running Punkt again.
     """
 
     def __init__(
@@ -172,11 +177,18 @@ class SentenceVectors:
         embedding: SentenceTransformerEmbedding,
         max_items: int = 50_000,
         known: Callable[[str], Mapping[str, np.ndarray]] | None = None,
+        spans: Callable[[Source], Sequence[tuple[int, int]] | None] | None = None,
     ) -> None:
         self.embedding = embedding
         self.max_items = max_items
         self.known = known
+        self.stored_spans = spans
         self._vecs: dict[str, np.ndarray] = {}
+
+    def sentence_spans(self, source: Source) -> Sequence[tuple[int, int]]:
+        """Stripped spans of the sentences of ``source.text``."""
+        stored = self.stored_spans(source) if self.stored_spans is not None else None
+        return stored if stored is not None else _sentence_pieces(source.text)
 
     def for_sources(self, sources: Sequence[Source], texts: Sequence[str]) -> np.ndarray:
         """Vectors of ``texts`` (sentences of ``sources``): stored ones first, the rest encoded."""
@@ -264,11 +276,12 @@ def compose_answer(
     coverage, best_coverage = _coverage(terms, sources, lex)
     unknown = tuple(sorted(t for t in terms if not lex.known(t)))
 
-    cands = _candidates(sources, cfg.min_chars)
+    vectors = vectors or SentenceVectors(embedding)
+    cands = _candidates(sources, cfg.min_chars, vectors)
     if not cands:
         return Composed("", [], 0.0, kind, coverage, best_coverage, unknown)
     q = embedding.encode([question])[0] if query_vector is None else np.asarray(query_vector, np.float32)
-    s = (vectors or SentenceVectors(embedding)).for_sources(sources, [c[3] for c in cands])
+    s = vectors.for_sources(sources, [c[3] for c in cands])
     sims = s @ q
     weights = {t: lex.idf(t) for t in terms}
     total = sum(weights.values()) or 1.0
@@ -331,18 +344,20 @@ _NUMBER = re.compile(
 )
 
 
-def _candidates(sources: Sequence[Source], min_chars: int) -> list[tuple[int, int, int, str]]:
-    cands: list[tuple[int, int, int, str]] = []
-    for src in sources:
-        text = src.text
-        for a, b in sentence_spans(text):
-            piece = text[a:b]
-            sent = piece.strip()
-            if len(sent) < min_chars:
-                continue
-            lead = len(piece) - len(piece.lstrip())
-            cands.append((src.rank, a + lead, a + lead + len(sent), sent))
-    return cands
+@functools.lru_cache(maxsize=1 << 12)  # the same merged passages come back for related questions
+def _sentence_pieces(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(sentence_pieces(text))
+
+
+def _candidates(
+    sources: Sequence[Source], min_chars: int, vectors: SentenceVectors
+) -> list[tuple[int, int, int, str]]:
+    return [
+        (src.rank, a, b, src.text[a:b])
+        for src in sources
+        for a, b in vectors.sentence_spans(src)
+        if b - a >= min_chars
+    ]
 
 
 def _coverage(terms: set[str], sources: Sequence[Source], lex: Lexicon) -> tuple[float, float]:

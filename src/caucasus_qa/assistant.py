@@ -88,6 +88,7 @@ class Assistant:
         self._lex: tuple[Manifest, Lexicon] | None = None
         self._sentence_vectors: SentenceVectors | None = None
         self._sentence_lookup: tuple[Manifest, SentenceLookup] | None = None
+        self._indexed: Manifest | None = None  # manifest version whose store was seen non-empty
         self.last_evidence: Evidence | None = None  # abstention features of the latest answer
         self._llm: LLMClient | None = None
 
@@ -355,7 +356,9 @@ class Assistant:
     @property
     def _vectors(self) -> SentenceVectors:
         if self._sentence_vectors is None:
-            self._sentence_vectors = SentenceVectors(self.embedding, known=self._stored_sentences)
+            self._sentence_vectors = SentenceVectors(
+                self.embedding, known=self._stored_sentences, spans=self._stored_spans
+            )
         return self._sentence_vectors
 
     def _sentence_lookup_now(self) -> SentenceLookup:
@@ -378,6 +381,10 @@ class Assistant:
         """Sentence text -> vector pooled at ingest, for ``doc_id``."""
         return self._sentence_lookup_now().for_doc(doc_id)
 
+    def _stored_spans(self, source: Source) -> list[tuple[int, int]] | None:
+        """Sentence spans stored with those vectors, when ``source`` is one whole chunk."""
+        return self._sentence_lookup_now().spans(source.doc_id, source.chunk_id, source.text)
+
     def _lexicon(self) -> Lexicon:
         manifest = self.manifest()
         if self._lex is None or self._lex[0] is not manifest:
@@ -385,8 +392,15 @@ class Assistant:
         return self._lex[1]
 
     def _ensure_index(self) -> None:
+        """Build the index on first use; the store is counted once per manifest version (a count is a
+        Chroma round trip, 2-3 ms of every question otherwise)."""
+        manifest = self.manifest()
+        if self._indexed is manifest:
+            return
         if self.store.count() == 0:
-            self.ingest()
+            self.ingest()  # an empty store is checked again next time: files may still arrive
+        else:
+            self._indexed = manifest
 
     def _current_retriever(self) -> HybridRetriever:
         manifest = self.manifest()

@@ -2,10 +2,11 @@
 
 Hybrid retrieval, all through LlamaIndex:
 
-* **dense**: ``VectorStoreIndex`` over the Chroma vector store (MiniLM; title and section are embedded
-  with each chunk), ``MetadataFilters`` on ``doc_id`` for the document filter;
-* **keyword**: ``BM25Retriever`` over a ``bm25s`` index of title + authors + venue + section + chunk
-  text + footnote references (see :mod:`caucasus_qa.bm25`), a weight mask for the document filter;
+* **dense**: the Chroma collection that LlamaIndex's ``ChromaVectorStore`` wrote (MiniLM; title and
+  section are embedded with each chunk), asked for ids and distances only (:class:`DenseRetriever`),
+  a Chroma ``where`` filter on ``doc_id`` for the document filter;
+* **keyword**: a ``bm25s`` index of title + authors + venue + section + chunk text + footnote
+  references (see :mod:`caucasus_qa.bm25`), a weight mask for the document filter;
 * **fusion**: ``QueryFusionRetriever`` (``num_queries=1``: no query generation, and an explicit
   ``MockLLM`` so that LlamaIndex never resolves its default OpenAI LLM) in relative-score mode, with
   per-retriever weights (LlamaIndex's own RRF ignores ``retriever_weights``; :class:`WeightedRRF`
@@ -31,12 +32,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from llama_index.core import VectorStoreIndex
+from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import QueryFusionRetriever
 from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
-from llama_index.core.schema import NodeWithScore, QueryBundle
-from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from . import bm25 as bm25_mod
 from .chunk import from_metadata
@@ -72,23 +72,54 @@ class FusionConfig:
     sentence_depth: int = 20  # fused candidates re-scored that way
 
 
-def doc_filters(docs: Sequence[str] | None) -> MetadataFilters | None:
+def chroma_where(docs: Sequence[str] | None) -> dict[str, Any] | None:
+    """Chroma ``where`` filter restricting a query to ``docs`` (None: all documents)."""
     if not docs:
         return None
-    if len(docs) == 1:
-        return MetadataFilters(
-            filters=[MetadataFilter(key="doc_id", value=docs[0], operator=FilterOperator.EQ)]
-        )
-    return MetadataFilters(
-        filters=[MetadataFilter(key="doc_id", value=list(docs), operator=FilterOperator.IN)]
-    )
+    return {"doc_id": docs[0]} if len(docs) == 1 else {"doc_id": {"$in": list(docs)}}
 
 
 def cosine_from_chroma(similarity: float | None) -> float:
-    # llama-index's Chroma store reports exp(-distance); with the cosine space distance = 1 - cos.
+    """Cosine similarity from a dense score exp(-distance) (cosine space: distance = 1 - cos)."""
     if similarity is None or similarity <= 0:
         return 0.0
     return 1.0 + math.log(similarity)
+
+
+class DenseRetriever(BaseRetriever):
+    """Dense half of the fusion: nearest chunks by cosine, from the Chroma collection.
+
+    Written by hand rather than ``VectorStoreIndex.as_retriever()`` because LlamaIndex's retriever
+    asks Chroma for every hit's text and metadata and rebuilds a node from its JSON: at the real
+    corpus that was 19 ms of a query whose Chroma search alone takes 2 ms (bench/RESULTS.md),
+    while the chunks are already in memory (the manifest). Here Chroma returns ids and distances
+    only; text and metadata are fetched just for ids the manifest does not know (a store written
+    by another process since it was read). Scores are what LlamaIndex's Chroma store reports,
+    exp(-distance) (the fusion weights were chosen on dev with them); the collection's space is
+    cosine, so distance = 1 - cos (:func:`cosine_from_chroma`).
+    """
+
+    def __init__(self, store: Store, manifest: Manifest, top_k: int, docs: Sequence[str] | None) -> None:
+        super().__init__()
+        self.store, self.manifest, self.top_k, self.docs = store, manifest, top_k, docs
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        got = self.store.collection.query(
+            query_embeddings=[query_bundle.embedding],
+            n_results=self.top_k,
+            where=chroma_where(self.docs),
+            include=["distances"],
+        )
+        ids, distances = got["ids"][0], got["distances"][0]
+        known = self.manifest.chunks
+        unknown = self.store.nodes_for([i for i in ids if i not in known])
+        out = []
+        for cid, dist in zip(ids, distances, strict=True):
+            chunk = known.get(cid)
+            node = TextNode(id_=cid, text=chunk.text) if chunk is not None else unknown.get(cid)
+            if node is not None:
+                out.append(NodeWithScore(node=node, score=math.exp(-float(dist))))
+        return out
 
 
 class WeightedRRF(QueryFusionRetriever):
@@ -168,14 +199,22 @@ class WeightedRRF(QueryFusionRetriever):
         return self._fused(nodes, fused)
 
 
-class _Keyword:
-    """BM25 retriever that drops zero-score results (no query term in the chunk)."""
+class KeywordRetriever(BaseRetriever):
+    """Keyword half of the fusion: BM25 hits with a positive score (a query term in the chunk)."""
 
-    def __init__(self, index: Any, top_k: int, docs: Sequence[str] | None) -> None:
-        self.inner = bm25_mod.retriever(index, top_k, docs)
+    def __init__(
+        self, index: bm25_mod.KeywordIndex, manifest: Manifest, top_k: int, docs: Sequence[str] | None
+    ) -> None:
+        super().__init__()
+        self.index, self.manifest, self.top_k, self.docs = index, manifest, top_k, docs
 
-    def retrieve(self, query: QueryBundle) -> list[NodeWithScore]:
-        return [n for n in self.inner.retrieve(query) if (n.score or 0.0) > 0.0]
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        known = self.manifest.chunks
+        return [
+            NodeWithScore(node=TextNode(id_=cid, text=known[cid].text), score=score)
+            for cid, score in self.index.search(query_bundle.query_str, self.top_k, self.docs)
+            if cid in known  # the index is rebuilt from the manifest's chunks file
+        ]
 
 
 class HybridRetriever:
@@ -195,12 +234,8 @@ class HybridRetriever:
         self.store = store
         self.embedding = embedding
         self.manifest = manifest
-        # transformations given: otherwise LlamaIndex builds its default SentenceSplitter here, which
-        # loads a tiktoken encoding (0.3 s per process) that querying never uses
-        self.index = VectorStoreIndex.from_vector_store(
-            store.vector_store, embed_model=embedding, transformations=[embedding]
-        )
-        self.bm25 = bm25_mod.load_or_build(settings, manifest)
+        bm25 = bm25_mod.load_or_build(settings, manifest)
+        self.bm25 = bm25_mod.KeywordIndex(bm25) if bm25 is not None else None
 
         self.aliases = document_aliases(manifest)
         self._mentioned = AliasMatcher(self.aliases)
@@ -235,31 +270,27 @@ class HybridRetriever:
         cfg = self.config
         bundle = QueryBundle(query_str=query, embedding=vec)
         depth = max(cfg.depth, top_k * 2)
-        dense = self.index.as_retriever(similarity_top_k=depth, filters=doc_filters(docs))
-        retrievers: list[Any] = [dense]
+        retrievers: list[Any] = [DenseRetriever(self.store, self.manifest, depth, docs)]
         weights = [cfg.dense_weight]
         if self.bm25 is not None and cfg.bm25_weight > 0:
-            retrievers.append(_Keyword(self.bm25, depth, docs))
+            retrievers.append(KeywordRetriever(self.bm25, self.manifest, depth, docs))
             weights.append(cfg.bm25_weight)
         fusion = WeightedRRF(retrievers, weights, cfg.rrf_k, top_k=depth, mode=cfg.mode)
         fused = fusion.retrieve(bundle)
         cosine = {n.node.node_id: cosine_from_chroma(n.score) for n in fusion.per_retriever.get(0, [])}
-        chunks = [self._chunk(n) for n in fused]
-        missing = [c.chunk_id for c in chunks if c.chunk_id not in cosine]
+        scored = [(self._chunk(n), float(n.score or 0.0)) for n in fused]
+        hits = self._passages(self._by_sentence(scored, vec), top_k)
+        # A passage scores its best chunk's cosine. Chunks found by BM25 alone have none yet: their
+        # stored vectors are fetched for the returned passages only (one Chroma read, often none).
+        missing = [cid for h in hits for cid in h.parts if cid not in cosine]
         if missing:
             q = np.asarray(vec, dtype=np.float32)
             for cid, emb in self.store.embeddings_for(missing).items():
                 cosine[cid] = float(np.asarray(emb, dtype=np.float32) @ q)
-        scored = [
-            (c, cosine.get(c.chunk_id, 0.0), float(n.score or 0.0))
-            for c, n in zip(chunks, fused, strict=True)
-        ]
-        return self._passages(self._by_sentence(scored, vec), top_k)
+        return [replace(h, score=max(cosine.get(cid, 0.0) for cid in h.parts)) for h in hits]
 
     # -- helpers ------------------------------------------------------------------------------
-    def _by_sentence(
-        self, scored: list[tuple[Chunk, float, float]], vec: list[float]
-    ) -> list[tuple[Chunk, float, float]]:
+    def _by_sentence(self, scored: list[tuple[Chunk, float]], vec: list[float]) -> list[tuple[Chunk, float]]:
         """Re-score the best fused chunks by their best-matching sentence.
 
         A chunk embeds ~200 word pieces; a question is often answered by one sentence of it, which
@@ -272,11 +303,11 @@ class HybridRetriever:
             return scored
         q = np.asarray(vec, dtype=np.float32)
         head = []
-        for chunk, cos, fused in scored[:depth]:
+        for chunk, fused in scored[:depth]:
             row = self.sentences(chunk.doc_id).get(chunk.chunk_id)
             best = float(np.max(row[1] @ q)) if row is not None and len(row[1]) else None
-            head.append((chunk, cos, fused + w * best if best is not None else fused))
-        head.sort(key=lambda t: -t[2])
+            head.append((chunk, fused + w * best if best is not None else fused))
+        head.sort(key=lambda t: -t[1])
         return head + scored[depth:]
 
     def _chunk(self, n: NodeWithScore) -> Chunk:
@@ -286,15 +317,16 @@ class HybridRetriever:
         node = n.node
         return from_metadata(node.node_id, node.get_content(), dict(node.metadata))
 
-    def _passages(self, scored: list[tuple[Chunk, float, float]], top_k: int) -> list[Hit]:
+    def _passages(self, scored: list[tuple[Chunk, float]], top_k: int) -> list[Hit]:
+        """Passages in fused order (``Hit.score`` left at 0: the caller sets it from ``parts``)."""
         hits: list[Hit] = []
-        for chunk, cos, fused in scored:
+        for chunk, fused in scored:
             if self.config.merge:
                 merged = False
                 for i, h in enumerate(hits):
                     joined = merge_chunks(h.chunk, chunk)
                     if joined is not None:
-                        hits[i] = Hit(joined, max(h.score, cos), h.fused, (*h.parts, chunk.chunk_id))
+                        hits[i] = Hit(joined, 0.0, h.fused, (*h.parts, chunk.chunk_id))
                         merged = True
                         break
                 if merged:
@@ -305,7 +337,7 @@ class HybridRetriever:
                 if not self.config.merge:
                     break
                 continue  # a later chunk may still merge into a returned passage
-            hits.append(Hit(chunk, cos, fused, (chunk.chunk_id,)))
+            hits.append(Hit(chunk, 0.0, fused, (chunk.chunk_id,)))
         return hits
 
 

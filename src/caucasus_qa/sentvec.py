@@ -220,6 +220,14 @@ class SentenceLookup:
             self._texts.pop(old, None)
         return rows
 
+    def spans(self, doc_id: str, chunk_id: str, text: str) -> list[tuple[int, int]] | None:
+        """The stored sentence spans of a chunk whose text is ``text`` (None: not stored, or the
+        text is not that chunk's own: a merged passage)."""
+        row = self.rows(doc_id).get(chunk_id)
+        if row is None or self.chunk_text(chunk_id) != text:
+            return None
+        return [(int(a), int(b)) for a, b in row[0].tolist()]
+
     def for_doc(self, doc_id: str) -> dict[str, np.ndarray]:
         """Sentence text -> vector."""
         rows = self.rows(doc_id)

@@ -177,6 +177,16 @@ class Store:
         got = self.collection.get(ids=list(ids), include=["embeddings"])
         return {i: list(map(float, e)) for i, e in zip(got["ids"], got["embeddings"], strict=True)}
 
+    def nodes_for(self, ids: Sequence[str]) -> dict[str, TextNode]:
+        """Stored text and metadata by id, as nodes (for chunks written after a manifest was read)."""
+        if not ids:
+            return {}
+        got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
+        return {
+            i: TextNode(id_=i, text=doc or "", metadata=dict(meta or {}))
+            for i, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
+
     def add(self, nodes: Sequence[TextNode]) -> None:
         for i in range(0, len(nodes), WRITE_BATCH):
             self.vector_store.add(list(nodes[i : i + WRITE_BATCH]))
