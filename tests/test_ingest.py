@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
 
 from caucasus_qa import Assistant
 from caucasus_qa.errors import DocumentError, StoreError
+from caucasus_qa.schema import IngestReport
 from caucasus_qa.settings import Settings
 from caucasus_qa.store import Store
 
@@ -172,6 +175,81 @@ def test_store_is_persistent_across_assistants(qa):
     again = Assistant(corpus_dir=qa.settings.corpus_dir, store_dir=qa.settings.store_dir)
     assert again.store.count() == qa.store.count()
     assert Path(qa.settings.manifest_file).exists()
+
+
+# -- the stat cache: a file whose stat is as recorded is not read ---------------------------------------
+
+
+def _age(path: Path, seconds: float) -> None:
+    """Set the file's mtime ``seconds`` into the past (settled: see manifest.SETTLE_NS)."""
+    t = time.time_ns() - int(seconds * 1e9)
+    os.utime(path, ns=(t, t))
+
+
+def _spy_reads(m: pytest.MonkeyPatch) -> list[Path]:
+    from caucasus_qa import ingest
+
+    reads: list[Path] = []
+    real = ingest._read_with_stat
+    m.setattr(ingest, "_read_with_stat", lambda p: reads.append(Path(p)) or real(p))
+    return reads
+
+
+def test_settled_files_are_read_only_when_their_stat_changes(mini_corpus, tmp_path, monkeypatch):
+    docs = sorted(mini_corpus.glob("*.txt"))
+    for p in docs:
+        _age(p, 3600)
+    store = tmp_path / "store"
+    Assistant(corpus_dir=mini_corpus, store_dir=store).ingest()
+    reads = _spy_reads(monkeypatch)
+
+    def ingest() -> IngestReport:
+        reads.clear()
+        return Assistant(corpus_dir=mini_corpus, store_dir=store).ingest()
+
+    report = ingest()
+    assert reads == [] and report.unchanged_docs == 2 and not report.changed
+
+    _age(docs[0], 1800)  # touched: read, found unchanged, its new stat recorded
+    report = ingest()
+    assert reads == [docs[0]] and report.unchanged_docs == 2 and report.embedded_chunks == 0
+    assert ingest().unchanged_docs == 2 and reads == []
+
+    before = docs[1].stat()
+    data = docs[1].read_bytes()
+    assert b" Iran " in data
+    docs[1].write_bytes(data.replace(b" Iran ", b" Iraq ", 1))  # same size, mtime put back
+    os.utime(docs[1], ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (docs[1].stat().st_size, docs[1].stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    report = ingest()  # the ctime differs
+    assert reads == [docs[1]] and report.updated_docs == 1 and report.embedded_chunks >= 1
+
+    Path(store / "manifest.json").write_text(  # a catalog or settings change: the setup differs
+        (store / "manifest.json").read_text(encoding="utf-8").replace('"setup": "', '"setup": "x'),
+        encoding="utf-8",
+    )
+    report = ingest()
+    assert sorted(reads) == docs and report.unchanged_docs == 2 and not report.changed
+    assert ingest().unchanged_docs == 2 and reads == []  # the setups were recorded again
+
+
+def test_a_recently_modified_file_is_read_until_it_settles(mini_corpus, tmp_path, monkeypatch):
+    docs = sorted(mini_corpus.glob("*.txt"))  # just copied: modified now
+    store = tmp_path / "store"
+    Assistant(corpus_dir=mini_corpus, store_dir=store).ingest()
+    entries = json.loads((store / "manifest.json").read_text(encoding="utf-8"))["docs"]
+    assert all(e["stat"] is None for e in entries.values())
+    reads = _spy_reads(monkeypatch)
+    assert Assistant(corpus_dir=mini_corpus, store_dir=store).ingest().unchanged_docs == 2
+    assert sorted(reads) == docs  # no stat to trust: read and fingerprinted
+    for p in docs:
+        _age(p, 60)
+    reads.clear()
+    assert Assistant(corpus_dir=mini_corpus, store_dir=store).ingest().unchanged_docs == 2
+    assert sorted(reads) == docs
+    reads.clear()
+    assert Assistant(corpus_dir=mini_corpus, store_dir=store).ingest().unchanged_docs == 2
+    assert reads == []
 
 
 # -- an unchanged store is confirmed by the digest of chunks.jsonl, without parsing it -------------------

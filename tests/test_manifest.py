@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,39 @@ def test_loading_leaves_the_garbage_collector_as_it_was(files, enabled):
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def _never_hash(m: pytest.MonkeyPatch) -> list[Path]:
+    hashed: list[Path] = []
+    real = manifest_mod._sha256
+    m.setattr(manifest_mod, "_sha256", lambda p: hashed.append(p) or real(p))
+    return hashed
+
+
+def test_chunks_older_than_the_manifest_are_confirmed_by_their_stat_alone(files, monkeypatch):
+    mf, cf = files
+    later = cf.stat().st_mtime_ns + 1_000_000_000
+    os.utime(mf, ns=(later, later))  # manifest.json written in a later timestamp tick than chunks.jsonl
+    hashed = _never_hash(monkeypatch)
+    assert Manifest.intact_docs(mf, cf) == _manifest().docs and hashed == []
+
+
+def test_chunks_stamped_in_the_manifests_tick_are_hashed(files, monkeypatch):
+    mf, cf = files
+    same = cf.stat().st_mtime_ns
+    os.utime(mf, ns=(same, same))  # an edit in that tick could leave the stat unchanged: hash
+    hashed = _never_hash(monkeypatch)
+    assert Manifest.intact_docs(mf, cf) == _manifest().docs and hashed == [cf]
+
+
+def test_a_stat_is_recorded_only_for_files_settled_before_they_were_read(tmp_path):
+    f = tmp_path / "doc.txt"
+    f.write_text("x", encoding="utf-8")
+    now = time.time_ns()
+    assert manifest_mod.settled_stat(f.stat(), now) is None
+    old = now - manifest_mod.SETTLE_NS - 1_000_000_000
+    os.utime(f, ns=(old, old))
+    st = f.stat()
+    assert manifest_mod.settled_stat(st, now) == [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+    assert manifest_mod.file_stat(f) == manifest_mod.settled_stat(st, now)
+    assert manifest_mod.file_stat(tmp_path / "gone.txt") is None

@@ -17,7 +17,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from .chunk import Chunker, to_node
 from .embed import SentenceTransformerEmbedding
 from .errors import DocumentError, InputError, StoreError
 from .loaders import read_text
-from .manifest import DocEntry, Manifest, gc_paused, read_chunks
+from .manifest import DocEntry, Manifest, file_stat, gc_paused, read_chunks, settled_stat
 from .model_info import model_info, token_counter
 from .parse import parse_document
 from .schema import Chunk, IngestReport, ParsedDocument
@@ -49,6 +49,8 @@ class _Planned:
     fingerprint: str
     chunks: list[Chunk]
     is_new: bool
+    stat: list[int] | None = None  # see manifest.py: the stat cache
+    setup: str = ""
 
 
 @contextmanager
@@ -163,32 +165,43 @@ def _files_under(folder: Path | str) -> list[Path]:
     return found
 
 
-def _read_bytes(path: Path) -> bytes:
-    """``path.read_bytes()`` in plain os calls: half the time on the many small files of a corpus."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        parts = []
-        while part := os.read(fd, 1 << 20):
-            parts.append(part)
-        return b"".join(parts)
-    finally:
-        os.close(fd)
-
-
-def fingerprint(raw: bytes, record_json: str, settings: Settings) -> str:
-    h = hashlib.sha256()
-    for part in (
+def _setup_parts(record_json: str, settings: Settings) -> tuple[str, ...]:
+    """Everything besides the file's bytes that decides what a document turns into."""
+    return (
         PIPELINE_VERSION,
         settings.model_name,
         str(settings.max_seq_tokens),
         str(settings.chunk_tokens),
         str(settings.chunk_overlap_sentences),
         record_json,
-    ):
+    )
+
+
+def fingerprint(raw: bytes, record_json: str, settings: Settings) -> str:
+    h = hashlib.sha256()
+    for part in _setup_parts(record_json, settings):
         h.update(part.encode())
         h.update(b"\x1f")
     h.update(raw)
     return h.hexdigest()
+
+
+def setup_fingerprint(record_json: str, settings: Settings) -> str:
+    """The fingerprint's part that is not the file: a document whose stat and setup are as recorded
+    is unchanged without being read (manifest.py: the stat cache)."""
+    return hashlib.sha256("\x1f".join(_setup_parts(record_json, settings)).encode()).hexdigest()
+
+
+def _read_with_stat(path: Path) -> tuple[bytes, list[int] | None]:
+    """The file's bytes and the stat to record for it (taken after reading; None if not settled)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        parts = []
+        while part := os.read(fd, 1 << 20):
+            parts.append(part)
+        return b"".join(parts), settled_stat(os.fstat(fd), time.time_ns())
+    finally:
+        os.close(fd)
 
 
 class Ingestor:
@@ -201,6 +214,8 @@ class Ingestor:
         self.settings = settings
         self.open_store = open_store
         self.load_embedding = load_embedding
+        # documents read and found unchanged whose stat (or setup) differs from the recorded one
+        self.restat: dict[str, tuple[list[int] | None, str]] = {}
 
     def run(self, paths: Iterable[Path] = (), rebuild: bool = False, progress: bool = False) -> IngestReport:
         t0 = time.perf_counter()
@@ -229,8 +244,9 @@ class Ingestor:
             report = IngestReport()
             planned = self._plan(sources, manifest, report)
             removed = [d for d in manifest.docs if d not in sources]
+            restat = self._restat(manifest)
             if not planned and not removed and consistent:
-                if docs is None and s.manifest_file.exists():  # agreed when parsed: record the digest
+                if (docs is None or restat) and s.manifest_file.exists():  # record the digest, stats
                     manifest.save_digest(s.manifest_file, s.chunks_file)
                 report.seconds = time.perf_counter() - t0
                 return report
@@ -314,28 +330,51 @@ class Ingestor:
         return SentenceStore(sentence_dir(self.settings))
 
     # -- stages -------------------------------------------------------------------------------
+    @staticmethod
+    def _unchanged(old: DocEntry, report: IngestReport) -> None:
+        report.unchanged_docs += 1
+        report.unchanged_chunks += len(old.chunk_ids)
+        report.footnotes_resolved[old.doc_id] = old.footnotes_resolved
+
+    def _restat(self, manifest: Manifest) -> bool:
+        """Record the stats found for documents read and found unchanged; True if any entry changed."""
+        found = False
+        for doc_id, (stat, setup) in self.restat.items():
+            entry = manifest.docs.get(doc_id)
+            if entry is not None:
+                manifest.docs[doc_id] = replace(entry, stat=stat, setup=setup)
+                found = True
+        self.restat.clear()
+        return found
+
     def _plan(self, sources: dict[str, Path], manifest: Manifest, report: IngestReport) -> list[_Planned]:
         s = self.settings
         catalog = load_catalog(s.corpus_dir, s.catalog_file) if s.corpus_dir.is_dir() else {}
-        changed: list[tuple[str, Path, str, str]] = []  # doc_id, path, fingerprint, sha256 of the bytes
+        changed: list[tuple[str, Path, str, str, list[int] | None, str]] = []  # + sha256 of the bytes
         with gc_paused():  # one pass over every file: many small objects, no cycles
             for doc_id, path in sources.items():
+                record = catalog.get(doc_id)
+                record_json = json.dumps(asdict(record), sort_keys=True) if record else ""
+                setup = setup_fingerprint(record_json, s)
+                old = manifest.docs.get(doc_id)
+                cached = old is not None and old.stat is not None and old.setup == setup
+                if cached and old is not None and file_stat(path) == old.stat:  # the stat cache
+                    self._unchanged(old, report)  # unchanged, not read
+                    continue
                 try:
-                    raw = _read_bytes(path)
+                    raw, stat = _read_with_stat(path)
                 except OSError as err:
                     raise DocumentError(path, f"cannot be read ({err.strerror or err})") from err
-                record = catalog.get(doc_id)
-                fp = fingerprint(raw, json.dumps(asdict(record), sort_keys=True) if record else "", s)
-                old = manifest.docs.get(doc_id)
+                fp = fingerprint(raw, record_json, s)
                 if old is not None and old.fingerprint == fp:
-                    report.unchanged_docs += 1
-                    report.unchanged_chunks += len(old.chunk_ids)
-                    report.footnotes_resolved[doc_id] = old.footnotes_resolved
+                    self._unchanged(old, report)
+                    if (old.stat, old.setup) != (stat, setup):
+                        self.restat[doc_id] = (stat, setup)
                 else:
-                    changed.append((doc_id, path, fp, hashlib.sha256(raw).hexdigest()))
+                    changed.append((doc_id, path, fp, hashlib.sha256(raw).hexdigest(), stat, setup))
         chunker: Chunker | None = None
         planned: list[_Planned] = []
-        for doc_id, path, fp, content_hash in changed:
+        for doc_id, path, fp, content_hash, stat, setup in changed:
             text = read_text(path)
             doc = parse_document(
                 text,
@@ -350,7 +389,8 @@ class Ingestor:
                 chunker = Chunker(
                     token_counter(s), s.max_seq_tokens, s.chunk_tokens, s.chunk_overlap_sentences
                 )
-            planned.append(_Planned(doc, path, fp, chunker.chunk(doc), is_new=doc_id not in manifest.docs))
+            is_new = doc_id not in manifest.docs
+            planned.append(_Planned(doc, path, fp, chunker.chunk(doc), is_new, stat, setup))
             report.footnotes_resolved[doc_id] = doc.resolved_marker_count
         return planned
 
@@ -456,6 +496,8 @@ class Ingestor:
                 chunk_ids=[c.chunk_id for c in p.chunks],
                 footnotes_resolved=p.doc.resolved_marker_count,
                 footnote_entries=len(p.doc.footnotes),
+                stat=p.stat,
+                setup=p.setup,
             )
             manifest.chunks.update({c.chunk_id: c for c in p.chunks})
             new_ids = {c.chunk_id for c in p.chunks}

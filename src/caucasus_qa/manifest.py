@@ -7,6 +7,15 @@ Both are replaced atomically (write to a temporary file, fsync, rename) after th
 succeed, so a crash leaves either the old or the new version, never half of one. ``manifest.json``
 also records the SHA-256 of the ``chunks.jsonl`` saved with it, so that an ingest can confirm an
 unchanged store without parsing every chunk (:meth:`Manifest.intact_docs`).
+
+Stat cache (as git's index does it): each document records the size, mtime, ctime and inode its
+file had when it was read (:func:`file_stat`), and the manifest records those of the
+``chunks.jsonl`` it was saved with. An ingest that finds a file's stat as recorded, under the same
+catalog record and settings, takes it as unchanged without reading it; anything else is read and
+fingerprinted. A file modified within :data:`SETTLE_NS` of being read is recorded without a stat
+(an edit in the same timestamp tick — up to 2 s on some filesystems — could leave the stat as it
+was), so it is read again next time. Editing a file and restoring its mtime still changes its ctime.
+``chunks.jsonl``'s stat is trusted only when it is older than ``manifest.json``'s (else hashed).
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ from .errors import StoreError
 from .schema import Chunk, DocumentRecord
 
 MANIFEST_VERSION = 1
+SETTLE_NS = 3_000_000_000  # a file modified this recently when read gets no stat (read again next time)
 FIX = "run `caucasus-qa ingest --rebuild` to rebuild the index"
 
 
@@ -38,6 +48,8 @@ class DocEntry:
     chunk_ids: list[str]
     footnotes_resolved: int = 0
     footnote_entries: int = 0
+    stat: list[int] | None = None  # file_stat() when read (None: not settled, or an older manifest)
+    setup: str = ""  # setup_fingerprint() of the catalog record and settings it was ingested under
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -91,16 +103,18 @@ class Manifest:
     @staticmethod
     def intact_docs(manifest_file: Path, chunks_file: Path) -> dict[str, DocEntry] | None:
         """The documents of ``manifest_file`` when ``chunks_file`` is byte for byte the one saved with it
-        (its SHA-256 is checked; it is not parsed), else None: no manifest, a damaged one, another
-        layout, one saved before the digest was recorded, a ``chunks.jsonl`` changed since. What an
-        ingest needs to see that nothing changed; a caller that gets None loads with :meth:`load`."""
+        (its stat as recorded, else its SHA-256 as recorded; it is not parsed), else None: no manifest,
+        a damaged one, another layout, one saved before the digest was recorded, a ``chunks.jsonl``
+        changed since. What an ingest needs to see that nothing changed; a caller that gets None loads
+        with :meth:`load`."""
         try:
             with gc_paused():
                 data = _read_manifest(manifest_file) or {}
                 recorded = data.get("chunks_sha256")
                 if data.get("version") != MANIFEST_VERSION or recorded is None:
                     return None
-                if recorded != _sha256(chunks_file):
+                holds = _chunks_stat_holds(manifest_file, chunks_file, data.get("chunks_stat"))
+                if not holds and recorded != _sha256(chunks_file):
                     return None
                 return _docs(manifest_file, data)
         except (OSError, StoreError):
@@ -114,23 +128,56 @@ class Manifest:
                 lines.append(json.dumps(asdict(self.chunks[cid]), ensure_ascii=False))
         chunks = ("\n".join(lines) + ("\n" if lines else "")).encode()
         _atomic_write(chunks_file, chunks)
-        _write_manifest(manifest_file, self.docs, hashlib.sha256(chunks).hexdigest())
+        _write_manifest(manifest_file, self.docs, chunks_file, hashlib.sha256(chunks).hexdigest())
 
     def save_digest(self, manifest_file: Path, chunks_file: Path) -> None:
         """Rewrite ``manifest.json`` alone, with the digest of ``chunks.jsonl`` as it is now: for files
         that :meth:`load` found in agreement but :meth:`intact_docs` could not confirm (a store saved
         before the digest was recorded), so that the next unchanged ingest need not parse them."""
-        _write_manifest(manifest_file, self.docs, _sha256(chunks_file))
+        _write_manifest(manifest_file, self.docs, chunks_file, _sha256(chunks_file))
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         entry = self.docs.get(doc_id)
         return [self.chunks[c] for c in entry.chunk_ids] if entry else []
 
 
-def _write_manifest(manifest_file: Path, docs: dict[str, DocEntry], chunks_sha256: str | None) -> None:
+def file_stat(path: Path | str) -> list[int] | None:
+    """``[size, mtime_ns, ctime_ns, inode]`` of ``path`` (None when it cannot be stat'ed)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def _chunks_stat_holds(manifest_file: Path, chunks_file: Path, recorded: Any) -> bool:
+    """``chunks.jsonl`` has the stat recorded when ``manifest.json`` was written, and was modified in an
+    earlier timestamp tick than ``manifest.json`` (git's racy-clean rule: an edit in the tick of the
+    save could leave the stat as recorded, so that case is hashed)."""
+    if not isinstance(recorded, list) or recorded != file_stat(chunks_file):
+        return False
+    mf = file_stat(manifest_file)
+    return mf is not None and recorded[1] < mf[1]
+
+
+def settled_stat(st: os.stat_result, read_at_ns: int) -> list[int] | None:
+    """The stat to record for a file read at ``read_at_ns``: None when it was modified too recently
+    (:data:`SETTLE_NS`) for its stat to be trusted next time. (An edit that puts the mtime back
+    still changes the ctime, which the stat holds.)"""
+    if st.st_mtime_ns > read_at_ns - SETTLE_NS:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+
+
+def _write_manifest(
+    manifest_file: Path, docs: dict[str, DocEntry], chunks_file: Path, chunks_sha256: str | None
+) -> None:
+    # chunks.jsonl is ours, replaced by rename just before: its stat now is the one to find next time
+    # (trusted only if older than this file: see _chunks_stat_holds).
     payload = {
         "version": MANIFEST_VERSION,
         "chunks_sha256": chunks_sha256,
+        "chunks_stat": file_stat(chunks_file) if chunks_sha256 is not None else None,
         "docs": {k: v.to_json() for k, v in docs.items()},
     }
     _atomic_write(manifest_file, json.dumps(payload, ensure_ascii=False, indent=1).encode())
