@@ -228,3 +228,30 @@ def test_real_follow_up_is_rewritten(qa: Any) -> None:
         and "military equipment" in ans.query
     )
     assert "Frantzman" in ans.answer
+
+
+def test_document_names_find_surnames_and_acronyms_as_the_record_scan_did():
+    from caucasus_qa.answer import DocumentNames, stem, words
+    from caucasus_qa.schema import DocumentRecord
+
+    records = {
+        f"d{i}": DocumentRecord(
+            f"d{i}", f"T{i}", (f"Ann Author{i}",), venue="Global Defense Corp" if i == 7 else "x"
+        )
+        for i in range(50)
+    }
+    names = DocumentNames(records)
+    for q in (
+        "What does Author3 say, and how does GDC see it?",
+        "Author12's view vs Author3",
+        "nothing here",
+    ):
+        qwords = {stem(w) for w in words(q)}
+        scan = [
+            d
+            for d, r in records.items()
+            if any(stem(a.split()[-1]) in qwords for a in r.authors) or (r.venue != "x" and "gdc" in qwords)
+        ]
+        assert names.referenced(q) == scan
+    assert names.referenced("What does Author3 say, and how does GDC see it?") == ["d3", "d7"]
+    assert stem("author12") in names.author_stems and stem("ann") in names.author_stems
