@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     min_score: float = Field(default=0.0, description="similarity floor for returned passages")
 
     # answering and abstention (abstain.py; thresholds calibrated on the dev split of eval/questions.jsonl)
-    answer_max_sentences: int = Field(default=3, ge=1, le=4)
+    answer_max_sentences: int = Field(default=4, ge=1, le=4)
     # min_similarity and min_confidence: the middle of the dev plateau ([0.38, 0.42] x [0.62, 0.66]: 5 of 11
     # unanswerable, 1 of 61 answerable abstained) for sentence vectors pooled at ingest (sentvec.py)
     abstain_min_similarity: float = Field(default=0.40, description="question-sentence cosine floor")
