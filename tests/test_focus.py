@@ -66,3 +66,25 @@ def test_decision_names_the_failed_focus_checks():
     assert "names" in strict.reasons[0] and "quantity" in strict.reasons[1]
     lenient = decide(ev, Settings(abstain_require_entities=False, abstain_require_quantity=False))
     assert not lenient.abstain
+
+
+def test_a_count_stands_beside_what_it_counts_and_a_year_is_not_a_count():
+    q = "How many drones were used in the January 2023 attack on Isfahan?"
+    assert not quantity_supported(
+        q, ["An attack in January 2023 was carried out with small quadcopter drones."]
+    )
+    assert not quantity_supported(
+        q,
+        [
+            "Around 70 percent of Azerbaijan's military equipment, including drones and missiles,"
+            " came from Israel."
+        ],
+    )
+    assert not quantity_supported(
+        q, ["Israeli Harop drones destroyed Armenian Iskandar missiles and an S-300 SAM."]
+    )
+    assert quantity_supported(q, ["Iran has supplied hundreds of drones to Russia since 2022."])
+    assert quantity_supported(q, ["Three small drones hit the Isfahan plant."])
+    assert quantity_supported(q, ["The attackers used drones, 3 of them armed."])
+    when = "In what year did Azerbaijan buy its first drones?"  # a year answers this one
+    assert quantity_supported(when, ["Azerbaijan bought its first Israeli drones in 2008."])

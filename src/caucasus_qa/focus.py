@@ -7,7 +7,10 @@ similarity and word overlap; what they lack is the question's *focus*:
 * **entities** — the named actors and places of the question, after mapping capitals and demonyms
   to their country (Tehran, Iranian → Iran), must all occur together in one passage;
 * **quantities** — a "how many / how much / what percentage / what year / how long" question needs a
-  sentence that has a number *and* one of the words the number would count.
+  sentence that has a number *and* one of the words the number would count. For a count ("how
+  many drones …") the number must stand within :data:`COUNT_WINDOW` words of the counted word, and
+  a year is not that number: "an attack in January 2023 was carried out by drones" or "70 percent
+  of its equipment, including drones" do not say how many drones.
 """
 
 from __future__ import annotations
@@ -46,10 +49,13 @@ _QUANTITY = re.compile(
     re.I,
 )
 _NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion"
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|(?:dozen|hundred|thousand|million|billion)s?"
     r"|percent)\b",
     re.I,
 )
+COUNT_WINDOW = 4  # words between a count and what it counts ("some 200 Israeli military advisers")
+_COUNT = re.compile(r"^\s*(?:how\s+(?:many|much)|what\s+(?:percentage|share|proportion))\b", re.I)
+_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d(?:s|['’]s)?\b")
 _QUOTED = re.compile(r"[“\"][^”\"]*[”\"]")
 _WORD = re.compile(r"[^\W\d_][\w\-’']*")
 _FILLER = frozenset(
@@ -140,12 +146,25 @@ def quantity_supported(question: str, passages: Sequence[str], ignore: Iterable[
     focus = quantity_focus(question)
     if not focus and not _QUANTITY.match(question):
         return True
+    count = bool(_COUNT.match(question))
     for text in passages:
         for a, b in sentence_spans(text):
             sent = text[a:b]
-            if not _NUMBER.search(sent):
+            if count and focus:
+                if _counts(sent, focus):
+                    return True
+                continue
+            if not _NUMBER.search(_YEAR.sub(" ", sent) if count else sent):
                 continue
             words = {w.lower()[:5] for w in _WORD.findall(sent)}
             if not focus or any(f in words for f in focus):
                 return True
     return False
+
+
+def _counts(sentence: str, focus: Sequence[str]) -> bool:
+    """A number (not a year) within :data:`COUNT_WINDOW` words of a focus word."""
+    tokens = _YEAR.sub(" ", sentence).split()
+    numbers = [i for i, t in enumerate(tokens) if _NUMBER.search(t)]
+    targets = [i for i, t in enumerate(tokens) for w in _WORD.findall(t)[:1] if w.lower()[:5] in focus]
+    return any(abs(i - j) <= COUNT_WINDOW for i in numbers for j in targets)
