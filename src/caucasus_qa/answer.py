@@ -147,7 +147,7 @@ def question_terms(
 
 
 class DocumentNames:
-    """The catalog's author names and venue acronyms, indexed once per corpus version, so that
+    """The catalog records, their author names and venue acronyms indexed once per corpus version, so that
     matching a question against them costs the same at 5 documents or 10,000 (scanning every
     record for each question took tens of milliseconds at 10,000)."""
 
@@ -436,11 +436,6 @@ def _is_why(question: str) -> bool:
 
 def _is_compound(question: str) -> bool:
     return bool(_COMPOUND.search(question))
-
-
-def referenced_documents(question: str, records: Mapping[str, DocumentRecord]) -> list[str]:
-    """Documents the question names by an author's surname or a venue acronym."""
-    return DocumentNames(records).referenced(question)
 
 
 def _with_next_sentence(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,7 +87,7 @@ class Assistant:
         self._retriever: HybridRetriever | None = None  # dense + BM25 fusion
         self._manifest: tuple[int, Manifest] | None = None
         self._lex: tuple[Manifest, Lexicon] | None = None
-        self._catalog_of: tuple[Manifest, dict[str, DocumentRecord], DocumentNames] | None = None
+        self._catalog_of: tuple[Manifest, DocumentNames] | None = None
         self._sentence_vectors: SentenceVectors | None = None
         self._sentence_lookup: tuple[Manifest, SentenceLookup] | None = None
         self._indexed: Manifest | None = None  # manifest version whose store was seen non-empty
@@ -473,20 +473,16 @@ class Assistant:
             markers=list(c.markers),
         )
 
-    def _records(self) -> dict[str, DocumentRecord]:
-        return self._catalog()[0]
+    def _records(self) -> Mapping[str, DocumentRecord]:
+        return self._names().records
 
     def _names(self) -> DocumentNames:
-        return self._catalog()[1]
-
-    def _catalog(self) -> tuple[dict[str, DocumentRecord], DocumentNames]:
         """Records by document id and their name index, built once per manifest version (a question
         looks them up several times; rebuilding them cost ~45 ms a question at 10,000 documents)."""
         manifest = self.manifest()
         if self._catalog_of is None or self._catalog_of[0] is not manifest:
-            records = {k: e.record for k, e in manifest.docs.items()}
-            self._catalog_of = (manifest, records, DocumentNames(records))
-        return self._catalog_of[1], self._catalog_of[2]
+            self._catalog_of = (manifest, DocumentNames({k: e.record for k, e in manifest.docs.items()}))
+        return self._catalog_of[1]
 
 
 def dumps(obj: Any) -> str:

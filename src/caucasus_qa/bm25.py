@@ -137,10 +137,8 @@ class KeywordIndex:
         self.bm25 = bm25
         self.ids: list[str] = [str(d["node_id"]) for d in bm25.corpus]
         self._docs = np.asarray([str(d.get("doc_id")) for d in bm25.corpus], dtype=object)
+        self._positions = np.arange(len(self.ids))  # given as the corpus: retrieve returns positions
         self._stemmer = stemmer()
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
     def search(self, query: str, k: int, docs: Sequence[str] | None = None) -> list[tuple[str, float]]:
         """``(chunk id, score)`` of the best ``k`` chunks with a positive score, best first."""
@@ -152,6 +150,6 @@ class KeywordIndex:
         )
         mask = np.isin(self._docs, list(docs)).astype(np.float32) if docs else None
         found, scores = self.bm25.retrieve(
-            tokens, k=k, corpus=np.arange(len(self.ids)), weight_mask=mask, show_progress=False
+            tokens, k=k, corpus=self._positions, weight_mask=mask, show_progress=False
         )
         return [(self.ids[int(i)], float(x)) for i, x in zip(found[0], scores[0], strict=True) if x > 0.0]

@@ -192,6 +192,16 @@ def setup_fingerprint(record_json: str, settings: Settings) -> str:
     return hashlib.sha256("\x1f".join(_setup_parts(record_json, settings)).encode()).hexdigest()
 
 
+_Stat = tuple[list[int] | None, str]  # a file's stat (None: not settled) and the setup it was read under
+
+
+def _record_stats(manifest: Manifest, found: dict[str, _Stat]) -> bool:
+    """Put the stats ``_plan`` found into ``manifest``'s entries; True if any entry changed."""
+    for doc_id, (stat, setup) in found.items():
+        manifest.docs[doc_id] = replace(manifest.docs[doc_id], stat=stat, setup=setup)
+    return bool(found)
+
+
 def _read_with_stat(path: Path) -> tuple[bytes, list[int] | None]:
     """The file's bytes and the stat to record for it (taken after reading; None if not settled)."""
     fd = os.open(path, os.O_RDONLY)
@@ -214,8 +224,6 @@ class Ingestor:
         self.settings = settings
         self.open_store = open_store
         self.load_embedding = load_embedding
-        # documents read and found unchanged whose stat (or setup) differs from the recorded one
-        self.restat: dict[str, tuple[list[int] | None, str]] = {}
 
     def run(self, paths: Iterable[Path] = (), rebuild: bool = False, progress: bool = False) -> IngestReport:
         t0 = time.perf_counter()
@@ -242,11 +250,11 @@ class Ingestor:
                 manifest_docs = manifest.docs
             sources = discover(s, Manifest(docs=manifest_docs), paths)
             report = IngestReport()
-            planned = self._plan(sources, manifest, report)
+            planned, stats = self._plan(sources, manifest, report)
             removed = [d for d in manifest.docs if d not in sources]
-            restat = self._restat(manifest)
+            restated = _record_stats(manifest, stats)
             if not planned and not removed and consistent:
-                if (docs is None or restat) and s.manifest_file.exists():  # record the digest, stats
+                if (docs is None or restated) and s.manifest_file.exists():  # record the digest, stats
                     manifest.save_digest(s.manifest_file, s.chunks_file)
                 report.seconds = time.perf_counter() - t0
                 return report
@@ -278,7 +286,7 @@ class Ingestor:
             old = Manifest()  # damaged: the corpus and ``paths`` are all there is to rebuild from
         report = IngestReport()
         manifest = Manifest()
-        planned = self._plan(discover(s, old, paths), manifest, report)  # bad input: nothing touched
+        planned, _ = self._plan(discover(s, old, paths), manifest, report)  # bad input: nothing touched
         try:
             live: Store | None = self.open_store()
         except StoreError:
@@ -336,30 +344,28 @@ class Ingestor:
         report.unchanged_chunks += len(old.chunk_ids)
         report.footnotes_resolved[old.doc_id] = old.footnotes_resolved
 
-    def _restat(self, manifest: Manifest) -> bool:
-        """Record the stats found for documents read and found unchanged; True if any entry changed."""
-        found = False
-        for doc_id, (stat, setup) in self.restat.items():
-            entry = manifest.docs.get(doc_id)
-            if entry is not None:
-                manifest.docs[doc_id] = replace(entry, stat=stat, setup=setup)
-                found = True
-        self.restat.clear()
-        return found
-
-    def _plan(self, sources: dict[str, Path], manifest: Manifest, report: IngestReport) -> list[_Planned]:
+    def _plan(
+        self, sources: dict[str, Path], manifest: Manifest, report: IngestReport
+    ) -> tuple[list[_Planned], dict[str, _Stat]]:
+        """The changed documents, parsed and chunked; and the stat (and setup) to record for documents
+        that were read and found unchanged under a stat other than the recorded one."""
         s = self.settings
         catalog = load_catalog(s.corpus_dir, s.catalog_file) if s.corpus_dir.is_dir() else {}
         changed: list[tuple[str, Path, str, str, list[int] | None, str]] = []  # + sha256 of the bytes
+        restat: dict[str, _Stat] = {}
         with gc_paused():  # one pass over every file: many small objects, no cycles
             for doc_id, path in sources.items():
                 record = catalog.get(doc_id)
                 record_json = json.dumps(asdict(record), sort_keys=True) if record else ""
                 setup = setup_fingerprint(record_json, s)
                 old = manifest.docs.get(doc_id)
-                cached = old is not None and old.stat is not None and old.setup == setup
-                if cached and old is not None and file_stat(path) == old.stat:  # the stat cache
-                    self._unchanged(old, report)  # unchanged, not read
+                if (
+                    old is not None
+                    and old.stat is not None
+                    and old.setup == setup
+                    and file_stat(path) == old.stat
+                ):
+                    self._unchanged(old, report)  # the stat cache: unchanged, not read
                     continue
                 try:
                     raw, stat = _read_with_stat(path)
@@ -369,7 +375,7 @@ class Ingestor:
                 if old is not None and old.fingerprint == fp:
                     self._unchanged(old, report)
                     if (old.stat, old.setup) != (stat, setup):
-                        self.restat[doc_id] = (stat, setup)
+                        restat[doc_id] = (stat, setup)
                 else:
                     changed.append((doc_id, path, fp, hashlib.sha256(raw).hexdigest(), stat, setup))
         chunker: Chunker | None = None
@@ -392,7 +398,7 @@ class Ingestor:
             is_new = doc_id not in manifest.docs
             planned.append(_Planned(doc, path, fp, chunker.chunk(doc), is_new, stat, setup))
             report.footnotes_resolved[doc_id] = doc.resolved_marker_count
-        return planned
+        return planned, restat
 
     def _write(
         self,

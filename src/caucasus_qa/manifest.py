@@ -144,9 +144,12 @@ class Manifest:
 def file_stat(path: Path | str) -> list[int] | None:
     """``[size, mtime_ns, ctime_ns, inode]`` of ``path`` (None when it cannot be stat'ed)."""
     try:
-        st = os.stat(path)
+        return _stat_key(os.stat(path))
     except OSError:
         return None
+
+
+def _stat_key(st: os.stat_result) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
 
 
@@ -164,9 +167,7 @@ def settled_stat(st: os.stat_result, read_at_ns: int) -> list[int] | None:
     """The stat to record for a file read at ``read_at_ns``: None when it was modified too recently
     (:data:`SETTLE_NS`) for its stat to be trusted next time. (An edit that puts the mtime back
     still changes the ctime, which the stat holds.)"""
-    if st.st_mtime_ns > read_at_ns - SETTLE_NS:
-        return None
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+    return None if st.st_mtime_ns > read_at_ns - SETTLE_NS else _stat_key(st)
 
 
 def _write_manifest(

@@ -1,6 +1,6 @@
 """Retrieve stage: ranked passages for a query, optionally restricted to some documents.
 
-Hybrid retrieval, all through LlamaIndex:
+Hybrid retrieval, fused by LlamaIndex:
 
 * **dense**: the Chroma collection that LlamaIndex's ``ChromaVectorStore`` wrote (MiniLM; title and
   section are embedded with each chunk), asked for ids and distances only (:class:`DenseRetriever`),
