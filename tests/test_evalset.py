@@ -74,13 +74,14 @@ def test_each_type_in_both_splits() -> None:
     assert not missing
 
 
-def test_split_is_about_forty_sixty() -> None:
+def test_both_splits_are_large_enough() -> None:
     qs = _questions()
     dev = sum(q.split == "dev" for q in qs) / len(qs)
-    assert 0.3 <= dev <= 0.5, dev
-    for t in QUESTION_TYPES:  # test split alone must be usable per type
+    assert 0.3 <= dev <= 0.55, dev  # dev grew by 45 questions written for tuning (eval/README.md)
+    for t in QUESTION_TYPES:  # test split alone must be usable per type, and dev must have some to tune on
         of_type = [q for q in qs if q.type == t]
-        assert sum(q.split == "test" for q in of_type) >= len(of_type) / 2, t
+        assert sum(q.split == "test" for q in of_type) >= 8, t
+        assert sum(q.split == "dev" for q in of_type) >= 5, t
 
 
 def test_multi_questions_cross_documents() -> None:
