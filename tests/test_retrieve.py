@@ -84,14 +84,21 @@ def test_similarity_floor_applies_to_cosine_scores(qa):
 
 
 @pytest.mark.integration
-def test_passage_score_is_the_cosine_of_its_best_chunk_whichever_retriever_found_it(qa):
+def test_passage_score_is_the_cosine_of_its_best_chunk_whichever_retriever_found_it(qa, monkeypatch):
     from llama_index.core.schema import QueryBundle
 
     from caucasus_qa.retrieve import DenseRetriever
 
     question = "Which source gives the share of Israeli weapons in Azerbaijan's arsenal?"  # names no document
     r = qa._current_retriever()
+    reads: list[list[str]] = []
+    real_read = type(qa.store).embeddings_for
+    monkeypatch.setattr(
+        type(qa.store), "embeddings_for", lambda self, ids: reads.append(list(ids)) or real_read(self, ids)
+    )
     hits = r.retrieve(question, 10)
+    assert not any(reads)  # BM25-only chunks are scored from the vectors kept in the sentence files
+    monkeypatch.undo()
     q = np.asarray(r.query_vector(question), dtype=np.float32)
     stored = qa.store.embeddings_for([cid for h in hits for cid in h.parts])
     dense = DenseRetriever(qa.store, qa.manifest(), 40, None).retrieve(
@@ -228,6 +235,9 @@ def test_documents_named_in_a_question_are_found_by_surname_or_venue_acronym():
     shared = {"a": ["Smith"], "b": ["Smith", "Smithson"], "c": ["Lee"]}
     assert mentioned_docs("Smithson and Smith on Lee", shared) == ["b", "a", "c"]
     assert mentioned_docs("anything", {"a": []}) == []
+    odd = {"a": ["O'Neil"], "b": ["Khanin"], "c": ["Al-Amin"]}  # names with non-word characters
+    assert mentioned_docs("Khanin's view and O'Neil's, then Al-Amin", odd) == ["b", "a", "c"]
+    assert mentioned_docs("O'Neill and Al-Aminah", odd) == []  # whole words only
     assert (
         strip_aliases(q, ["Khanin", "Roubanis"]) == "What military goods is Tehran supplying to Moscow's war?"
     )

@@ -11,7 +11,7 @@ from llama_index.core.schema import MetadataMode
 from caucasus_qa import Assistant
 from caucasus_qa.chunk import to_node
 from caucasus_qa.embed import SentenceTransformerEmbedding
-from caucasus_qa.sentvec import SentenceStore, pool_sentences, sentence_dir, sentence_pieces
+from caucasus_qa.sentvec import ChunkRow, SentenceStore, pool_sentences, sentence_dir, sentence_pieces
 
 pytestmark = pytest.mark.integration
 
@@ -42,23 +42,48 @@ def test_pooling_keeps_chunk_vectors_and_gives_one_vector_per_sentence(qa):
 
 def test_store_round_trip_remove_and_prune(tmp_path):
     store = SentenceStore(tmp_path / "sentences")
+    chunk_a, chunk_b = np.array([0.6, 0.8, 0, 0], np.float32), np.array([0.1, 0.2, 0.3, 0.4], np.float32)
     rows = {
-        "d:0000:a": (np.array([[0, 5], [6, 9]], dtype=np.int32), np.eye(2, 4, dtype=np.float32)),
-        "d:0001:b": (np.array([[0, 3]], dtype=np.int32), np.ones((1, 4), dtype=np.float32) / 2),
+        "d:0000:a": ChunkRow(
+            np.array([[0, 5], [6, 9]], dtype=np.int32), np.eye(2, 4, dtype=np.float32), chunk_a
+        ),
+        "d:0001:b": ChunkRow(
+            np.array([[0, 3]], dtype=np.int32), np.ones((1, 4), dtype=np.float32) / 2, chunk_b
+        ),
     }
     store.write("d", rows)
-    store.write("e", {"e:0000:c": rows["d:0001:b"]})
+    store.write("e", {"e:0000:c": rows["d:0001:b"]._replace(chunk=None)})
     back = store.read("d")
     assert list(back) == list(rows)
-    for k, (spans, vecs) in rows.items():
-        assert np.array_equal(back[k][0], spans) and np.allclose(back[k][1], vecs, atol=1e-3)
+    for k, (spans, vecs, chunk) in rows.items():
+        assert np.array_equal(back[k].spans, spans) and np.allclose(back[k].vectors, vecs, atol=1e-3)
+        assert np.array_equal(back[k].chunk, chunk)  # float32, exact: passage scores come from it
+    assert store.read("e")["e:0000:c"].chunk is None  # a row without its chunk vector stays without
     store.prune(["d"])
     assert store.read("e") == {} and store.read("d")
     store.remove("d")
     assert store.read("d") == {} and list(store.dir.iterdir()) == []
     store.path("x").parent.mkdir(exist_ok=True)
-    store.path("x").write_bytes(b"not an npz")
+    store.path("x").write_bytes(b"not a vector file")
     assert store.read("x") == {}  # damaged: no vectors, the answer stage encodes instead
+    store.write("y", rows)
+    store.path("y").write_bytes(store.path("y").read_bytes()[:-7])
+    assert store.read("y") == {}  # truncated
+
+
+def test_files_of_the_earlier_npz_format_are_read_and_replaced_on_write(tmp_path):
+    store = SentenceStore(tmp_path / "sentences")
+    store.dir.mkdir()
+    legacy = store.path("d").with_suffix(".npz")
+    spans, vecs = np.array([[0, 4], [5, 9], [0, 2]], np.int32), np.eye(3, 4, dtype=np.float16)
+    np.savez(legacy, chunk_ids=np.array(["d:0", "d:1"]), counts=np.array([2, 1]), spans=spans, vectors=vecs)
+    back = store.read("d")
+    assert list(back) == ["d:0", "d:1"] and back["d:1"].chunk is None
+    assert np.array_equal(back["d:0"].spans, spans[:2]) and np.array_equal(back["d:1"].vectors, vecs[2:])
+    store.prune(["d"])
+    assert legacy.exists()  # an unchanged document keeps its old file
+    store.write("d", {"d:0": back["d:0"]})
+    assert not legacy.exists() and list(store.read("d")) == ["d:0"]
 
 
 def test_ingest_stores_vectors_that_ask_uses_instead_of_encoding(qa, monkeypatch):
@@ -67,9 +92,11 @@ def test_ingest_stores_vectors_that_ask_uses_instead_of_encoding(qa, monkeypatch
     for doc_id, entry in manifest.docs.items():
         rows = store.read(doc_id)
         assert set(rows) == set(entry.chunk_ids)
-        for cid, (spans, vecs) in rows.items():
+        stored = qa.store.embeddings_for(list(rows))
+        for cid, (spans, vecs, chunk) in rows.items():
             assert [tuple(s) for s in spans.tolist()] == sentence_pieces(manifest.chunks[cid].text)
             assert vecs.shape == (len(spans), qa.embedding.dimension)
+            assert np.allclose(chunk, stored[cid], atol=1e-6)  # the vector Chroma holds
     calls: list[int] = []
     real = SentenceTransformerEmbedding.encode
 

@@ -142,8 +142,13 @@ def question_terms(
 ) -> set[str]:
     """Content words of a question that its answer should touch: meta words and author names left out
     (``extra_ignored`` words, or ``ignored_stems`` already stemmed)."""
-    ignored = _META_STEMS | ignored_stems | {stem(w.lower()) for w in extra_ignored}
-    return {w for w in content_words(question) if w not in ignored}
+    # membership tests, not a union: ``ignored_stems`` holds every author's name at 10,000 documents
+    extra = {stem(w.lower()) for w in extra_ignored}
+    return {
+        w
+        for w in content_words(question)
+        if w not in _META_STEMS and w not in ignored_stems and w not in extra
+    }
 
 
 class DocumentNames:
@@ -230,7 +235,8 @@ class SentenceVectors:
         for doc_id in dict.fromkeys(s.doc_id for s in sources):
             stored.update(self.known(doc_id))
         rest = iter(self.encode([t for t in texts if t not in stored]))
-        return np.stack([stored[t] if t in stored else next(rest) for t in texts])
+        stacked = np.stack([stored[t] if t in stored else next(rest) for t in texts])
+        return stacked.astype(np.float32, copy=False)  # stored vectors are float16
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         missing = list(dict.fromkeys(t for t in texts if t not in self._vecs))

@@ -18,7 +18,9 @@ import hashlib
 import json
 import logging
 import shutil
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import bm25s
@@ -124,6 +126,11 @@ def load_or_build(settings: Settings, manifest: Manifest) -> bm25s.BM25 | None:
     return rebuild(settings, manifest)
 
 
+Ranking = list[tuple[str, float]]  # (chunk id, score), best first
+_WORKER: ThreadPoolExecutor | None = None
+_WORKER_LOCK = threading.Lock()
+
+
 class KeywordIndex:
     """A loaded BM25 index, searched for chunk ids and scores.
 
@@ -140,8 +147,19 @@ class KeywordIndex:
         self._positions = np.arange(len(self.ids))  # given as the corpus: retrieve returns positions
         self._stemmer = stemmer()
 
+    def submit(self, query: str, k: int, docs: Sequence[str] | None = None) -> Future[Ranking]:
+        """:meth:`search` on the keyword thread, one per process: the caller embeds the query
+        meanwhile (torch releases the GIL), and searches never run at once, since a PyStemmer
+        stemmer must not be used by two threads together (the UI answers several questions at once)."""
+        global _WORKER
+        with _WORKER_LOCK:
+            if _WORKER is None:
+                _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="caucasus-qa-bm25")
+        return _WORKER.submit(self.search, query, k, docs)
+
     def search(self, query: str, k: int, docs: Sequence[str] | None = None) -> list[tuple[str, float]]:
-        """``(chunk id, score)`` of the best ``k`` chunks with a positive score, best first."""
+        """``(chunk id, score)`` of the best ``k`` chunks with a positive score, best first (in the
+        calling thread: use :meth:`submit` where other threads may search too)."""
         k = min(k, len(self.ids))
         if k <= 0:
             return []

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Sequence
 
 from .chunk import sentence_spans
 
@@ -86,9 +86,12 @@ def _keys_in(text: str) -> set[str]:
     return keys
 
 
-def question_entities(question: str, ignore: Iterable[str] = ()) -> set[str]:
-    """Named things in the question (not its first word, quoted titles or document names), as keys."""
-    skip = {n.lower() for n in ignore}
+def question_entities(question: str, ignore: Container[str] = frozenset()) -> set[str]:
+    """Named things in the question (not its first word, quoted titles or document names), as keys.
+
+    ``ignore``: lower-case document names (author names, venues), a set built once per corpus.
+    """
+    skip = ignore
     found: set[str] = set()
     question = _QUOTED.sub(" ", question)
     for m in _ENTITY.finditer(question):
@@ -112,7 +115,7 @@ def question_entities(question: str, ignore: Iterable[str] = ()) -> set[str]:
     return found
 
 
-def entities_supported(question: str, passages: Sequence[str], ignore: Iterable[str] = ()) -> bool:
+def entities_supported(question: str, passages: Sequence[str], ignore: Container[str] = frozenset()) -> bool:
     """All the question's named things occur together in at least one passage."""
     wanted = question_entities(question, ignore)
     if not wanted:
@@ -141,7 +144,7 @@ def quantity_focus(question: str) -> list[str]:
     return [(plural[-1] if plural else run[-1])[:5]]
 
 
-def quantity_supported(question: str, passages: Sequence[str], ignore: Iterable[str] = ()) -> bool:
+def quantity_supported(question: str, passages: Sequence[str]) -> bool:
     """A quantity question has a sentence with a number and one of its focus words."""
     focus = quantity_focus(question)
     if not focus and not _QUANTITY.match(question):

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from llama_index.core.schema import MetadataMode
 
 from . import bm25
@@ -33,7 +34,7 @@ from .manifest import DocEntry, Manifest, file_stat, gc_paused, read_chunks, set
 from .model_info import model_info, token_counter
 from .parse import parse_document
 from .schema import Chunk, IngestReport, ParsedDocument
-from .sentvec import Rows, SentenceStore, sentence_dir
+from .sentvec import ChunkRow, Rows, SentenceStore, sentence_dir
 from .settings import SUPPORTED_EXTENSIONS, Settings
 from .store import Store, make_client
 
@@ -468,10 +469,13 @@ class Ingestor:
                 bar.close()
             for node, enc in zip(todo, encoded, strict=True):
                 node.embedding = enc.vector.tolist()
-                rows[node.node_id] = (enc.spans, enc.sentences)
+                rows[node.node_id] = ChunkRow(enc.spans, enc.sentences, enc.vector)
         for p in group:  # sentence vectors of reused chunks come from the document's previous file
             if stored[p.doc.doc_id]:
-                rows.update({k: v for k, v in sentences.read(p.doc.doc_id).items() if k in reuse})
+                for k, row in sentences.read(p.doc.doc_id).items():
+                    if k in reuse:  # a file from before chunk vectors were kept gets them now
+                        chunk = row.chunk if row.chunk is not None else np.asarray(reuse[k], np.float32)
+                        rows[k] = row._replace(chunk=chunk)
         for node in nodes:
             if node.embedding is None:
                 node.embedding = reuse[node.node_id]
