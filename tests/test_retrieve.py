@@ -253,3 +253,28 @@ def test_each_named_document_contributes_passages_near_the_top(qa):
     assert {"000_58fd850d681a9b3e", "003_ccc9031e28dd9279"} <= set(top[:2])
     alone = qa.ask("Why does Souleimanov think Azerbaijan is vulnerable?", top_k=3)
     assert all(s.doc_id == "001_a928311d0961af7f" for s in alone.sources[:2])
+
+
+def test_a_question_about_what_several_articles_say_leads_with_several_documents(qa):
+    from dataclasses import replace
+
+    from caucasus_qa.retrieve import Hit, asks_several_documents, spread_over_documents
+
+    assert asks_several_documents("Which leader do two of the articles credit with reconciling them?")
+    assert asks_several_documents("How has Ankara helped young Azerbaijanis, according to the articles?")
+    assert asks_several_documents("What do both authors say about drones?")
+    assert not asks_several_documents("Why does the article say Iran fears Azerbaijan?")
+    assert not asks_several_documents("What did Aliyev say in 2012?")
+
+    hits = [Hit(replace(_chunk(i, i * 100, "x" * 50), doc_id=d), 0.5) for i, d in enumerate("aabacb")]
+    spread = spread_over_documents(hits, 3)
+    assert [h.chunk.doc_id for h in spread] == list("abcaab")  # best of a, b, c first, then in order
+    assert sorted(map(id, spread)) == sorted(map(id, hits))  # nothing lost, nothing repeated
+    assert spread_over_documents(hits, 1) == hits
+
+    question = "What do both authors say about the Zangezur corridor?"
+    r = qa._current_retriever()
+    plain = [h.chunk.doc_id for h in r._retrieve(question, r.query_vector(question), 10, None)]
+    assert len(set(plain[:3])) < 3, "the plain ranking repeats a document in its first three"
+    spread = [s.doc_id for s in qa.ask(question, top_k=10).sources]
+    assert len(set(spread[:3])) == 3 and spread[0] == plain[0] and sorted(spread) == sorted(plain)

@@ -72,6 +72,7 @@ class FusionConfig:
     merge: bool = True  # merge overlapping/adjacent result chunks into one passage
     sentence_weight: float = 0.5  # best sentence's cosine (vectors stored at ingest) added to the fused score
     sentence_depth: int = 20  # fused candidates re-scored that way
+    spread: int = 3  # documents led with for a question about what several articles say
 
 
 def chroma_where(docs: Sequence[str] | None) -> dict[str, Any] | None:
@@ -273,7 +274,8 @@ class HybridRetriever:
         vec = self.query_vector(query)
         mentioned = [d for d in self._mentioned(query) if not docs or d in docs]
         if not mentioned:
-            return self._retrieve(query, vec, top_k, docs, started)
+            hits = self._retrieve(query, vec, top_k, docs, started)
+            return spread_over_documents(hits, self.config.spread) if asks_several_documents(query) else hits
         # The question names its documents ("according to Khanin and Roubanis"): each named document
         # contributes its own best passages, interleaved, before the unrestricted ranking — a fused
         # ranking over all documents tends to give every slot to whichever document matches best.
@@ -444,6 +446,32 @@ def strip_aliases(query: str, names: Sequence[str]) -> str:
     out = re.sub(r"\s*,?\s*\x00\s*", " ", out)
     out = re.sub(r"\s+([,?.!])", r"\1", re.sub(r"\s{2,}", " ", out)).strip(" ,")
     return re.sub(r",([?.!])$", r"\1", out) or query
+
+
+_SEVERAL_DOCUMENTS = re.compile(
+    r"\b(?:(?:the|two|both|several|all|these|different)\s+(?:\w+\s+)?(?:articles|authors|pieces|studies|analyses)"
+    r"|(?:two|both|several|each|all)\s+of\s+the(?:m|se)?\b(?:\s+(?:articles|authors|pieces|studies))?)\b",
+    re.I,
+)
+
+
+def asks_several_documents(query: str) -> bool:
+    """The question asks what several (unnamed) documents say: "according to the articles", "two of
+    the articles", "both authors"."""
+    return bool(_SEVERAL_DOCUMENTS.search(query))
+
+
+def spread_over_documents(hits: list[Hit], documents: int) -> list[Hit]:
+    """The best passage of each of the first ``documents`` documents in the ranking first, then the
+    rest in order: a question about what several articles say needs each of them near the top, and
+    a fused ranking tends to give the first places to whichever document matches best."""
+    leaders: list[Hit] = []
+    seen: set[str] = set()
+    for h in hits:
+        if h.chunk.doc_id not in seen and len(seen) < documents:
+            seen.add(h.chunk.doc_id)
+            leaders.append(h)
+    return leaders + [h for h in hits if not any(h is g for g in leaders)]
 
 
 def _interleave(lists: list[list[Hit]], top_k: int) -> list[Hit]:
