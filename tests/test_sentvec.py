@@ -74,7 +74,7 @@ def test_store_round_trip_remove_and_prune(tmp_path):
 def test_files_of_the_earlier_npz_format_are_read_and_replaced_on_write(tmp_path):
     store = SentenceStore(tmp_path / "sentences")
     store.dir.mkdir()
-    legacy = store.path("d").with_suffix(".npz")
+    legacy = store.legacy_path("d")
     spans, vecs = np.array([[0, 4], [5, 9], [0, 2]], np.int32), np.eye(3, 4, dtype=np.float16)
     np.savez(legacy, chunk_ids=np.array(["d:0", "d:1"]), counts=np.array([2, 1]), spans=spans, vectors=vecs)
     back = store.read("d")

@@ -157,7 +157,7 @@ class KeywordIndex:
                 _WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="caucasus-qa-bm25")
         return _WORKER.submit(self.search, query, k, docs)
 
-    def search(self, query: str, k: int, docs: Sequence[str] | None = None) -> list[tuple[str, float]]:
+    def search(self, query: str, k: int, docs: Sequence[str] | None = None) -> Ranking:
         """``(chunk id, score)`` of the best ``k`` chunks with a positive score, best first (in the
         calling thread: use :meth:`submit` where other threads may search too)."""
         k = min(k, len(self.ids))

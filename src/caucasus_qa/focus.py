@@ -91,7 +91,6 @@ def question_entities(question: str, ignore: Container[str] = frozenset()) -> se
 
     ``ignore``: lower-case document names (author names, venues), a set built once per corpus.
     """
-    skip = ignore
     found: set[str] = set()
     question = _QUOTED.sub(" ", question)
     for m in _ENTITY.finditer(question):
@@ -104,9 +103,9 @@ def question_entities(question: str, ignore: Container[str] = frozenset()) -> se
         else:
             name = m.group()
         words = [w for w in name.split() if w.lower() not in _QUESTION_WORDS]
-        if not words or all(w.lower() in skip for w in words):
+        if not words or all(w.lower() in ignore for w in words):
             continue
-        phrase = " ".join(w for w in words if w.lower() not in skip)
+        phrase = " ".join(w for w in words if w.lower() not in ignore)
         if _key(phrase) != phrase.lower():  # a known multi-word alias ("New Delhi")
             found.add(_key(phrase))
             continue

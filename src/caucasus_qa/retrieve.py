@@ -214,7 +214,7 @@ class KeywordRetriever(BaseRetriever):
         manifest: Manifest,
         top_k: int,
         docs: Sequence[str] | None,
-        started: Future[list[tuple[str, float]]] | None = None,
+        started: Future[bm25_mod.Ranking] | None = None,
     ) -> None:
         super().__init__()
         self.index, self.manifest, self.top_k, self.docs = index, manifest, top_k, docs
@@ -243,7 +243,7 @@ class HybridRetriever:
         sentences: Callable[[str], Mapping[str, ChunkRow]] | None = None,
     ) -> None:
         self.config = config or FusionConfig()
-        self.sentences = sentences  # doc id -> chunk id -> (spans, sentence vectors), see sentvec.py
+        self.sentences = sentences  # doc id -> chunk id -> its stored vectors (sentvec.ChunkRow)
         self.store = store
         self.embedding = embedding
         self.manifest = manifest
@@ -294,7 +294,7 @@ class HybridRetriever:
         vec: list[float],
         top_k: int,
         docs: Sequence[str] | None,
-        started: Future[list[tuple[str, float]]] | None = None,
+        started: Future[bm25_mod.Ranking] | None = None,
     ) -> list[Hit]:
         cfg = self.config
         bundle = QueryBundle(query_str=query, embedding=vec)

@@ -9,9 +9,9 @@ sees the sentence's context (Günther et al., "Late Chunking", 2024). sentence-t
 the token embeddings (``output_value=None``) but has no span pooling, hence this module.
 
 Vectors are stored per document in ``<store>/sentences/<hash>.sv`` (chunk ids, sentence spans in
-the chunk text, float16 vectors), written atomically. They are looked up by chunk id, which is a
-hash of the chunk text, so a file can never serve vectors for text it was not computed from; a
-sentence without a stored vector is encoded at question time as before.
+the chunk text, float16 sentence vectors, float32 chunk vectors), written atomically. They are
+looked up by chunk id, which is a hash of the chunk text, so a file can never serve vectors for text
+it was not computed from; a sentence without a stored vector is encoded at question time as before.
 """
 
 from __future__ import annotations
@@ -157,12 +157,15 @@ class SentenceStore:
     def path(self, doc_id: str) -> Path:
         return self.dir / f"{_file_key(doc_id)}{self.SUFFIX}"
 
+    def legacy_path(self, doc_id: str) -> Path:
+        return self.dir / f"{_file_key(doc_id)}{self.LEGACY_SUFFIX}"
+
     def read(self, doc_id: str) -> Rows:
         """The stored rows of ``doc_id`` (empty when there is no readable file)."""
         try:
             got = _decode(self.path(doc_id).read_bytes(), self.MAGIC)
         except FileNotFoundError:
-            got = _read_legacy(self.dir / f"{_file_key(doc_id)}{self.LEGACY_SUFFIX}")
+            got = _read_legacy(self.legacy_path(doc_id))
         except (OSError, ValueError, KeyError, TypeError, struct.error):
             return {}
         if got is None:
@@ -204,11 +207,11 @@ class SentenceStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        (self.dir / f"{_file_key(doc_id)}{self.LEGACY_SUFFIX}").unlink(missing_ok=True)
+        self.legacy_path(doc_id).unlink(missing_ok=True)
 
     def remove(self, doc_id: str) -> None:
         self.path(doc_id).unlink(missing_ok=True)
-        (self.dir / f"{_file_key(doc_id)}{self.LEGACY_SUFFIX}").unlink(missing_ok=True)
+        self.legacy_path(doc_id).unlink(missing_ok=True)
 
     def prune(self, keep: Iterable[str]) -> None:
         """Delete the files of documents not in ``keep`` (and temporary files a crash left)."""
