@@ -174,6 +174,7 @@ def test_bm25_finds_a_passage_by_a_footnote_author(qa):
 @pytest.mark.integration
 def test_keyword_index_ranks_as_llamaindex_bm25_retriever_and_filters_by_document(qa):
     # KeywordIndex skips the retriever's node rebuilding; its ranking must be the retriever's own.
+    import bm25s
     from llama_index.core.schema import QueryBundle
     from llama_index.retrievers.bm25 import BM25Retriever
 
@@ -181,7 +182,9 @@ def test_keyword_index_ranks_as_llamaindex_bm25_retriever_and_filters_by_documen
 
     qa.ask("warm up", top_k=1)
     index = qa._retriever.bm25
-    reference = BM25Retriever(existing_bm25=index.bm25, similarity_top_k=15, token_pattern=TOKEN_PATTERN)
+    assert index.bm25.corpus is None  # the index holds chunk ids only, not the saved corpus
+    saved = bm25s.BM25.load(str(qa.settings.store_dir / "bm25"), load_corpus=True, show_progress=False)
+    reference = BM25Retriever(existing_bm25=saved, similarity_top_k=15, token_pattern=TOKEN_PATTERN)
     reference.stemmer = stemmer()
     for query in ("Israeli drones supplied to Azerbaijan", "Zangezur corridor Iran red line", "Frantzman"):
         expected = [
@@ -217,8 +220,12 @@ def test_bm25_index_is_rebuilt_when_ingest_adds_a_document(mini_corpus, tmp_path
 
     index = bm25.load_or_build(qa.settings, qa.manifest())
     assert index is not None
-    top = bm25.KeywordIndex(index).search("zorbanite", 1)
+    top = index.search("zorbanite", 1)
     assert top and qa.manifest().chunks[top[0][0]].doc_id == "note"
+    (store / "bm25" / bm25.IDS_FILE).unlink()  # a store from before ids.json was kept: rebuilt on load
+    again = bm25.load_or_build(qa.settings, qa.manifest())
+    assert again is not None and again.search("zorbanite", 1) == top
+    assert (store / "bm25" / bm25.IDS_FILE).exists()
     assert qa.ask("zorbanite quarry", top_k=3).sources[0].doc_id == "note"
 
 

@@ -247,8 +247,7 @@ class HybridRetriever:
         self.store = store
         self.embedding = embedding
         self.manifest = manifest
-        bm25 = bm25_mod.load_or_build(settings, manifest)
-        self.bm25 = bm25_mod.KeywordIndex(bm25) if bm25 is not None else None
+        self.bm25 = bm25_mod.load_or_build(settings, manifest)
 
         self.aliases = document_aliases(manifest)
         self.alias_names = frozenset(n.lower() for names in self.aliases.values() for n in names)
