@@ -255,3 +255,23 @@ def test_document_names_find_surnames_and_acronyms_as_the_record_scan_did():
         assert names.referenced(q) == scan
     assert names.referenced("What does Author3 say, and how does GDC see it?") == ["d3", "d7"]
     assert stem("author12") in names.author_stems and stem("ann") in names.author_stems
+
+
+def test_why_answer_quotes_the_two_sentences_after_the_one_matching_the_question() -> None:
+    text = (
+        "Baku will keep cultivating its ties with Israel despite the truce. "
+        "The truce is unfinished business. "
+        "Israeli arms give Baku a qualitative edge over Yerevan. Wine exports rose in spring. "
+        "Tourism also grew."
+    )
+    c = compose_answer(
+        "Why will Baku keep cultivating its ties with Israel despite the truce?",
+        [_src(1, text)],
+        BagOfWords(),
+    )  # type: ignore[arg-type]
+    quoted = [u.text for u in c.used]
+    assert quoted[0].startswith("Baku will keep cultivating")
+    assert "The truce is unfinished business." in quoted
+    assert "Israeli arms give Baku a qualitative edge over Yerevan." in quoted  # the second one after it
+    assert len(quoted) <= 4 and not any("Tourism" in q for q in quoted)
+    assert [u.start for u in c.used] == sorted(u.start for u in c.used)  # in reading order

@@ -289,6 +289,9 @@ class ComposeConfig:
     duplicate_similarity: float = 0.88
     max_passages: int = 6
     front_matter_bonus: float = 0.2
+    why_following: int = (
+        2  # sentences after the best one quoted for a why-question (dev: 1 -> 2, why 0.55 -> 0.64)
+    )
 
 
 def compose_answer(
@@ -346,7 +349,7 @@ def compose_answer(
     else:
         chosen = _select(scored, order, s, cfg)
         if _is_why(main_question(question)):
-            chosen = _with_next_sentence(chosen, scored, by_rank, cfg)
+            chosen = _with_following_sentences(chosen, scored, cfg)
         docs = names.referenced(question)
         if len(docs) > 1 or _is_compound(main_question(question)):
             chosen = _spread(chosen, scored, order, s, by_rank, docs, cfg)
@@ -444,21 +447,22 @@ def _is_compound(question: str) -> bool:
     return bool(_COMPOUND.search(question))
 
 
-def _with_next_sentence(
-    chosen: list[Candidate], scored: list[Candidate], by_rank: Mapping[int, Source], cfg: ComposeConfig
+def _with_following_sentences(
+    chosen: list[Candidate], scored: list[Candidate], cfg: ComposeConfig
 ) -> list[Candidate]:
-    """For why-questions the reason often follows the sentence that matches the question."""
+    """For why-questions the reason often follows the sentence that matches the question: quote the
+    ``why_following`` sentences after it, dropping the weakest other sentences to make room."""
     if not chosen:
         return chosen
     top = chosen[0]
-    after = [c for c in scored if c.source_rank == top.source_rank and c.start >= top.end]
-    if not after:
+    after = sorted(
+        (c for c in scored if c.source_rank == top.source_rank and c.start >= top.end), key=lambda c: c.start
+    )
+    following = [c for c in after[: cfg.why_following] if c not in chosen]
+    if not following:
         return chosen
-    nxt = min(after, key=lambda c: c.start)
-    if nxt in chosen:
-        return chosen
-    keep = chosen[: max(1, min(len(chosen), cfg.max_sentences + 1) - 1)]
-    return [*keep, nxt]
+    keep = chosen[: max(1, cfg.max_sentences - len(following))]
+    return [*keep, *following]
 
 
 def _spread(
