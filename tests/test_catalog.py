@@ -140,3 +140,23 @@ def test_bad_catalog(tmp_path: Path, content: str) -> None:
     (tmp_path / "catalog.toml").write_text(content, encoding="utf-8")
     with pytest.raises(DocumentError, match=r"catalog\.toml"):
         load_catalog(tmp_path)
+
+
+def test_venue_acronym_is_one_rule_for_answers_and_retrieval() -> None:
+    from caucasus_qa.retrieve import document_aliases
+    from caucasus_qa.schema import DocumentRecord
+
+    def rec(venue: str) -> DocumentRecord:
+        return DocumentRecord(doc_id="d", title="T", authors=("Ann Lee",), venue=venue)
+
+    assert rec("Global Defense Corp").venue_acronym() == "GDC"
+    assert rec("Caucasus Watch").venue_acronym() == "CW"
+    assert rec("Middle East Policy, Wiley").venue_acronym() == ""  # a comma: not a name to abbreviate
+    assert rec("Kennan Institute blog of the Wilson Center").venue_acronym() == ""  # too long
+    assert rec("journal of things").venue_acronym() == ""  # not capitalised
+
+    class Entry:
+        record = rec("Global Defense Corp")
+
+    manifest = type("M", (), {"docs": {"d": Entry()}})()
+    assert document_aliases(manifest) == {"d": ["Lee", "GDC"]}  # the surname, then the venue's acronym

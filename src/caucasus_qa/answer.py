@@ -137,18 +137,11 @@ def content_words(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def question_terms(
-    question: str, extra_ignored: Iterable[str] = (), ignored_stems: frozenset[str] = frozenset()
-) -> set[str]:
-    """Content words of a question that its answer should touch: meta words and author names left out
-    (``extra_ignored`` words, or ``ignored_stems`` already stemmed)."""
+def question_terms(question: str, ignored_stems: frozenset[str] = frozenset()) -> set[str]:
+    """Content words of a question that its answer should touch: meta words and author names
+    (``ignored_stems``, already stemmed) left out."""
     # membership tests, not a union: ``ignored_stems`` holds every author's name at 10,000 documents
-    extra = {stem(w.lower()) for w in extra_ignored}
-    return {
-        w
-        for w in content_words(question)
-        if w not in _META_STEMS and w not in ignored_stems and w not in extra
-    }
+    return {w for w in content_words(question) if w not in _META_STEMS and w not in ignored_stems}
 
 
 class DocumentNames:
@@ -165,7 +158,7 @@ class DocumentNames:
         self._by_key: dict[str, list[str]] = {}
         for doc_id, rec in records.items():
             keys = {stem(a.split()[-1]) for a in rec.authors if a.split()}
-            acronym = _acronym(rec.venue)
+            acronym = rec.venue_acronym()
             if acronym:
                 keys.add(acronym.lower())
             for key in keys:
@@ -566,7 +559,7 @@ def _metadata_line(question: str, sources: Sequence[Source], records: Mapping[st
     who = _join(list(rec.authors))
     sentence = f"{title} was written by {who}" if who else f"{title} names no author"
     if rec.venue:
-        sentence += f", published in {_with_acronym(rec.venue)}"
+        sentence += f", published in {_with_acronym(rec)}"
     details = [d for d in (rec.date, rec.kind.replace("-", " ")) if d]
     if details:
         sentence += f" ({'; '.join(details)})"
@@ -593,7 +586,7 @@ def which_document(
             continue
         score = 3.0 * sum(1 for a in rec.authors if a.split() and stem(a.split()[-1]) in qwords)
         score += len(qterms & content_words(rec.title)) + 0.5 * len(qterms & content_words(rec.venue))
-        acronym = _acronym(rec.venue)
+        acronym = rec.venue_acronym()
         if acronym and acronym.lower() in qwords:
             score += 2.0
         if score > best_score:
@@ -601,16 +594,9 @@ def which_document(
     return best_doc
 
 
-def _acronym(venue: str) -> str:
-    parts = venue.split()
-    if "," in venue or not 2 <= len(parts) <= 4 or not all(p[:1].isupper() for p in parts):
-        return ""
-    return "".join(p[0] for p in parts)
-
-
-def _with_acronym(venue: str) -> str:
-    acronym = _acronym(venue)
-    return f"{venue} ({acronym})" if acronym else venue
+def _with_acronym(rec: DocumentRecord) -> str:
+    acronym = rec.venue_acronym()
+    return f"{rec.venue} ({acronym})" if acronym else rec.venue
 
 
 def _join(names: list[str]) -> str:

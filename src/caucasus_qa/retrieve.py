@@ -391,9 +391,9 @@ def document_aliases(manifest: Manifest) -> dict[str, list[str]]:
     for doc_id, entry in manifest.docs.items():
         rec = entry.record
         names = [a.split()[-1] for a in rec.authors if a.split()]
-        words = rec.venue.split()
-        if "," not in rec.venue and 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words):
-            names.append("".join(w[0] for w in words))  # "Global Defense Corp" -> "GDC"
+        acronym = rec.venue_acronym()  # "Global Defense Corp" -> "GDC"
+        if acronym:
+            names.append(acronym)
         out[doc_id] = [n for n in names if len(n) >= 3]
     return out
 

@@ -22,6 +22,13 @@ class DocumentRecord:
     url: str = ""
     path: str = ""  # file the text came from
 
+    def venue_acronym(self) -> str:
+        """``Global Defense Corp`` → ``GDC`` (2 to 4 capitalised words, no comma); else ``""``."""
+        parts = self.venue.split()
+        if "," in self.venue or not 2 <= len(parts) <= 4 or not all(p[:1].isupper() for p in parts):
+            return ""
+        return "".join(p[0] for p in parts)
+
     def short_citation(self) -> str:
         """``Souleimanov, "Unlikely Alliances…", Middle East Policy (2024)``."""
         who = _surname(self.authors[0]) if self.authors else ""
