@@ -159,7 +159,8 @@ def w_serve(p: dict[str, Any]) -> dict[str, Any]:
     for f in sorted((Path(p["store"]) / "sentences").iterdir()):
         f.read_bytes()
     qa = Assistant(corpus_dir=p["corpus"], store_dir=p["store"], **overrides)
-    warm, qs = questions(p["n_questions"] + 3)[:3], questions(p["n_questions"] + 3)[3:]
+    asked = questions(p["n_questions"] + 3)
+    warm, qs = asked[:3], asked[3:]
     t0 = time.perf_counter()
     qa.ask(warm[0])
     first = time.perf_counter() - t0
