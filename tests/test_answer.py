@@ -81,6 +81,49 @@ def test_question_kinds() -> None:
     assert question_kind("How many troops did Iran move?") == KIND_GENERAL
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What source backs the claim that Baku buys most of its drones from Israel?",
+        "Whose research underpins the view that Iran fears encirclement?",
+        "Which study corroborates the figure of 50,000 troops?",
+        "What is the source of the 42% trade figure?",
+        "Which report does Klaleche give for the Kosovo deployment?",
+        "Which study does Khanin rely on?",
+    ],
+)
+def test_asking_for_a_source_is_a_citation_question(question: str) -> None:
+    assert question_kind(question) == KIND_CITATION
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "On what date was the Caucasus Watch piece published?",
+        "What type of publication is the GDC piece?",
+        "Whom does the author thank for comments on a draft?",
+        "At which university does the author of Unlikely Alliances teach?",
+        "Which funding source supported the article?",  # funding, not a footnote
+    ],
+)
+def test_asking_about_the_document_is_a_metadata_question(question: str) -> None:
+    assert question_kind(question) == KIND_METADATA
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much does Israel rely on Azerbaijan for its oil?",  # "rely on", but not on a source
+        "Whom does Armenia rely on for arms?",
+        "What kind of drones carried out the attack on Isfahan?",  # "carried out", not "carried by"
+        "What does the report say about drones?",
+        "Which think tank urged Washington to back Azerbaijan?",
+    ],
+)
+def test_questions_about_the_subject_stay_general(question: str) -> None:
+    assert question_kind(question) == KIND_GENERAL
+
+
 def test_best_sentence_chosen_and_duplicates_dropped() -> None:
     c = compose_answer("How many troops did Iran move to the Armenian border?", SOURCES, BagOfWords())  # type: ignore[arg-type]
     assert c.used[0].text == "Iran moved 50,000 troops to the Armenian border in September 2022."
