@@ -31,7 +31,16 @@ def test_eval_runs_on_a_few_questions(qa, tmp_path):
     assert systems["naive"]["overall"]["mean_passage_chars"] > ours["mean_passage_chars"]
     assert result["latency"]["embed_p50_s"] > 0 and result["latency"]["retrieve_p50_s"] > 0
     assert result["conversations"]["n"] == 1
-    assert "ours (hybrid)" in text_report(result)
+    per_type = result["keyword_recall_by_type"]
+    assert set(per_type) == {"factoid", "citation", "metadata"}  # answerable types only
+    assert all(v["n"] == 1 and 0.0 <= v["keyword_recall"] <= 1.0 for v in per_type.values())
+    overall = sum(v["keyword_recall"] for v in per_type.values()) / 3
+    assert result["answers"]["keyword_recall"] == pytest.approx(overall)
+    assert 0.0 <= result["answers"]["false_abstention"] <= 1.0
+    text = text_report(result)
+    assert "ours (hybrid)" in text and "per type, answer keyword recall" in text
     files = write_report(result, tmp_path / "report")
     assert {p.name for p in files} == {"report.md", "hit_at_k.png", "by_type.png"}
     assert all(p.stat().st_size > 0 for p in files)
+    md = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    assert "Keyword recall per question type" in md and "| citation | 1 |" in md

@@ -86,6 +86,7 @@ def test_answer_metrics():
     assert s["accuracy"] == pytest.approx(2 / 5)
     assert s["abstention_precision"] == pytest.approx(1 / 2)
     assert s["abstention_recall"] == pytest.approx(1 / 2)
+    assert s["false_abstention"] == pytest.approx(1 / 3)
 
 
 def test_percentile():

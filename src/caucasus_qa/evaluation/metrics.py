@@ -167,18 +167,21 @@ def answer_scores(outcomes: Sequence[AnswerOutcome]) -> dict[str, float]:
     """PaperQA-style precision (correct / answered) and accuracy (correct / all); abstention P/R.
 
     Abstention precision = share of abstentions that were on unanswerable questions; recall = share of
-    unanswerable questions abstained on. An abstention on an unanswerable question counts as correct
-    for accuracy but not as "answered" for precision.
+    unanswerable questions abstained on; false abstention = share of answerable questions abstained
+    on. An abstention on an unanswerable question counts as correct for accuracy but not as
+    "answered" for precision.
     """
     n = len(outcomes)
     answered = [o for o in outcomes if not o.abstained]
     abst = [o for o in outcomes if o.abstained]
     unans = [o for o in outcomes if o.unanswerable]
+    answerable = [o for o in outcomes if not o.unanswerable]
     return {
         "precision": _ratio(sum(o.correct for o in answered), len(answered)),
         "accuracy": _ratio(sum(o.correct for o in outcomes), n),
         "abstention_precision": _ratio(sum(o.unanswerable for o in abst), len(abst)),
         "abstention_recall": _ratio(sum(o.abstained for o in unans), len(unans)),
+        "false_abstention": _ratio(sum(o.abstained for o in answerable), len(answerable)),
         "answered": float(len(answered)),
     }
 

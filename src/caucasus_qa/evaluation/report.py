@@ -40,6 +40,22 @@ def type_table(result: dict[str, Any], metric: str = "hit@5") -> list[list[str]]
     return rows
 
 
+def answer_type_table(result: dict[str, Any]) -> list[list[str]]:
+    """Keyword recall of the answers per question type (absent from results written before it)."""
+    per = result.get("keyword_recall_by_type") or {}
+    rows = [["type", "n", "keyword recall"]]
+    for t in QUESTION_TYPES:
+        if t in per:
+            rows.append([t, str(int(per[t]["n"])), f"{per[t]['keyword_recall']:.3f}"])
+    return rows
+
+
+def _abstention_line(a: dict[str, Any]) -> str:
+    return "abstention precision {:.3f}, recall {:.3f}, false abstention {:.3f} ({:.0f} answered)".format(
+        a["abstention_precision"], a["abstention_recall"], a.get("false_abstention", 0.0), a["answered"]
+    )
+
+
 def text_report(result: dict[str, Any]) -> str:
     out = [
         f"{result['questions']} questions ({result['answerable']} answerable), top-k {result['top_k']}",
@@ -52,16 +68,13 @@ def text_report(result: dict[str, Any]) -> str:
     a = result["answers"]
     out += [
         "",
-        "answers (ours): keyword recall {:.3f}, precision {:.3f}, accuracy {:.3f}, "
-        "abstention precision {:.3f}, recall {:.3f} ({:.0f} answered)".format(
-            a["keyword_recall"],
-            a["precision"],
-            a["accuracy"],
-            a["abstention_precision"],
-            a["abstention_recall"],
-            a["answered"],
-        ),
+        "answers (ours): keyword recall {:.3f}, precision {:.3f}, accuracy {:.3f}, ".format(
+            a["keyword_recall"], a["precision"], a["accuracy"]
+        )
+        + _abstention_line(a),
     ]
+    if len(answer_type_table(result)) > 1:
+        out += ["", "per type, answer keyword recall:", *_text_table(answer_type_table(result))]
     lat = result["latency"]
     out.append(
         "latency (warm): retrieve p50 {:.1f} ms, p95 {:.1f} ms; embed question alone p50 {:.1f} ms, "
@@ -123,11 +136,17 @@ def write_report(result: dict[str, Any], folder: str | Path, command: str = "") 
         "",
         "## Answers (ours, through `Assistant.ask`)",
         "",
-        "| keyword recall | precision | accuracy | abstention precision | abstention recall | answered |",
-        "|---|---|---|---|---|---|",
+        "| keyword recall | precision | accuracy | abstention precision | abstention recall "
+        "| false abstention | answered |",
+        "|---|---|---|---|---|---|---|",
         f"| {a['keyword_recall']:.3f} | {a['precision']:.3f} | {a['accuracy']:.3f} | "
-        f"{a['abstention_precision']:.3f} | {a['abstention_recall']:.3f} | {a['answered']:.0f} |",
+        f"{a['abstention_precision']:.3f} | {a['abstention_recall']:.3f} | "
+        f"{a.get('false_abstention', 0.0):.3f} | {a['answered']:.0f} |",
         "",
+    ]
+    if len(answer_type_table(result)) > 1:
+        md += ["Keyword recall per question type:", "", *_md_table(answer_type_table(result)), ""]
+    md += [
         "## Latency (warm, this machine)",
         "",
         "| retrieve p50 | retrieve p95 | embed question p50 | embed question p95 | ratio p50 |",

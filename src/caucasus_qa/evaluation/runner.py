@@ -137,7 +137,7 @@ def run_eval(
 
     say(f"ours: {len(questions)} questions through Assistant.ask")
     outcomes: list[M.AnswerOutcome] = []
-    keyword_recalls: list[float] = []
+    keyword_recalls: dict[str, list[float]] = {}  # question type -> recall of each answer
     retrieve_s: list[float] = []
     embed_s: list[float] = []
     vectors: dict[str, list[float]] = {}
@@ -152,7 +152,7 @@ def run_eval(
         correct = M.answer_correct(ans.answer, ans.abstained, q.keywords, unans)
         outcomes.append(M.AnswerOutcome(ans.abstained, correct, unans))
         if not unans:
-            keyword_recalls.append(M.keyword_recall(ans.answer, q.keywords))
+            keyword_recalls.setdefault(q.type, []).append(M.keyword_recall(ans.answer, q.keywords))
             row = score(q, _passages_of(ans.sources), flags[q.id])
             systems["hybrid"].rows.append(row)
         per_question.append(
@@ -195,7 +195,7 @@ def run_eval(
 
     hybrid = systems["hybrid"]
     answers = M.answer_scores(outcomes)
-    answers["keyword_recall"] = M.mean(keyword_recalls)
+    answers["keyword_recall"] = M.mean([r for rs in keyword_recalls.values() for r in rs])
     return {
         "top_k": top_k,
         "questions": len(questions),
@@ -211,6 +211,9 @@ def run_eval(
             if s.rows
         },
         "answers": answers,
+        "keyword_recall_by_type": {
+            t: {"n": len(rs), "keyword_recall": M.mean(rs)} for t, rs in sorted(keyword_recalls.items())
+        },
         "latency": {
             "retrieve_p50_s": M.percentile(retrieve_s, 50),
             "retrieve_p95_s": M.percentile(retrieve_s, 95),
