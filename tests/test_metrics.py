@@ -72,6 +72,9 @@ def test_references_count_only_when_asked_and_document_level_quotes():
 def test_answer_metrics():
     assert M.keyword_recall("It was in 2015, in Syria.", ["2015", "syria", "Iran"]) == pytest.approx(2 / 3)
     assert M.answer_correct("In 2015.", False, ["2015"], unanswerable=False)
+    not_found = "The corpus does not appear to answer this. The closest passages are [1] Caucasus Watch."
+    assert M.answer_keyword_recall(not_found, True, ["Caucasus Watch"]) == 0.0
+    assert M.answer_keyword_recall(not_found, False, ["Caucasus Watch"]) == 1.0
     assert not M.answer_correct("In 2015.", True, ["2015"], unanswerable=False)
     assert M.answer_correct("", True, [], unanswerable=True)
     outcomes = [

@@ -149,6 +149,12 @@ def keyword_recall(answer: str, keywords: Sequence[str]) -> float:
     return sum(1 for k in keywords if normalize_for_match(k) in a) / len(keywords)
 
 
+def answer_keyword_recall(answer: str, abstained: bool, keywords: Sequence[str]) -> float:
+    """Keyword recall of an answer; an abstention scores 0 (its text lists the closest passages'
+    citations, whose venue or author names must not count as answering)."""
+    return 0.0 if abstained else keyword_recall(answer, keywords)
+
+
 def answer_correct(answer: str, abstained: bool, keywords: Sequence[str], unanswerable: bool) -> bool:
     """Unanswerable: correct iff abstained. Otherwise: not abstained and every keyword present."""
     if unanswerable:

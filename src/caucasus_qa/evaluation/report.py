@@ -176,7 +176,9 @@ def write_report(result: dict[str, Any], folder: str | Path, command: str = "") 
         "document's record. hit@k: a covering passage in the top k; MRR@10: reciprocal rank of the "
         "first; evidence@k: every quote covered in the top k; nDCG@10: gain = quotes newly covered at a "
         "rank, ideal = one new quote per rank. Latency: `retrieve_s` of `Answer.timings` against "
-        "embedding the question alone, both warm, same run."
+        "embedding the question alone, both warm, same run. Keyword recall: share of a question's gold "
+        "keywords in the answer text (normalised), 0 for an abstention; false abstention: share of "
+        "answerable questions abstained on."
         "",
         *(f"![{p.stem}]({p.name})" for p in charts),
         "",

@@ -152,7 +152,8 @@ def run_eval(
         correct = M.answer_correct(ans.answer, ans.abstained, q.keywords, unans)
         outcomes.append(M.AnswerOutcome(ans.abstained, correct, unans))
         if not unans:
-            keyword_recalls.setdefault(q.type, []).append(M.keyword_recall(ans.answer, q.keywords))
+            recall = M.answer_keyword_recall(ans.answer, ans.abstained, q.keywords)
+            keyword_recalls.setdefault(q.type, []).append(recall)
             row = score(q, _passages_of(ans.sources), flags[q.id])
             systems["hybrid"].rows.append(row)
         per_question.append(
