@@ -74,7 +74,7 @@ def text_report(result: dict[str, Any]) -> str:
         + _abstention_line(a),
     ]
     if len(answer_type_table(result)) > 1:
-        out += ["", "per type, answer keyword recall:", *_text_table(answer_type_table(result))]
+        out += ["", "per type, answer keyword recall:", *_text_table(answer_type_table(result)), ""]
     lat = result["latency"]
     out.append(
         "latency (warm): retrieve p50 {:.1f} ms, p95 {:.1f} ms; embed question alone p50 {:.1f} ms, "
@@ -178,7 +178,7 @@ def write_report(result: dict[str, Any], folder: str | Path, command: str = "") 
         "rank, ideal = one new quote per rank. Latency: `retrieve_s` of `Answer.timings` against "
         "embedding the question alone, both warm, same run. Keyword recall: share of a question's gold "
         "keywords in the answer text (normalised), 0 for an abstention; false abstention: share of "
-        "answerable questions abstained on."
+        "answerable questions abstained on.",
         "",
         *(f"![{p.stem}]({p.name})" for p in charts),
         "",
