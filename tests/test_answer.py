@@ -203,6 +203,30 @@ def test_metadata_answer_from_catalog() -> None:
         records=records,
     )
     assert "Global Defense Corp (GDC)" in c2.text and "names no author" in c2.text
+    assert not c.answered_by_record and not c2.answered_by_record  # these still face abstention
+
+
+def test_affiliation_answered_from_the_record() -> None:
+    aff = "Ph.D. candidate in political science, Mouloud Mammeri University of Tizi Ouzou"
+    records = {
+        "d1": DocumentRecord(doc_id="d1", title="Implications", authors=("T. Klaleche",), affiliation=aff)
+    }
+    sources = [_src(1, "Iran is located in a turbulent regional environment.", doc_id="d1")]
+    asked = compose_answer(
+        "At which university does Klaleche study?",
+        sources,
+        BagOfWords(),  # type: ignore[arg-type]
+        records=records,
+    )
+    assert asked.kind == KIND_METADATA and asked.answered_by_record
+    assert f"{aff}. [1]" in asked.text
+    not_asked = compose_answer(
+        "Who wrote Implications?",
+        sources,
+        BagOfWords(),  # type: ignore[arg-type]
+        records=records,
+    )
+    assert aff not in not_asked.text and not not_asked.answered_by_record
 
 
 def test_no_passages_no_answer() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from caucasus_qa.catalog import infer_record, load_catalog
 from caucasus_qa.errors import DocumentError
+from caucasus_qa.schema import DocumentRecord
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 DOC_IDS = sorted(p.stem for p in CORPUS.glob("*.txt"))
@@ -160,3 +161,37 @@ def test_venue_acronym_is_one_rule_for_answers_and_retrieval() -> None:
 
     manifest = type("M", (), {"docs": {"d": Entry()}})()
     assert document_aliases(manifest) == {"d": ["Lee", "GDC"]}  # the surname, then the venue's acronym
+
+
+@pytest.mark.parametrize(
+    ("doc_id", "affiliation"),
+    [
+        ("001_a928311d0961af7f", "Charles University in Prague, Czech Republic."),
+        ("002_b66d9f311757d21f", "political science, Mouloud Mammeri University of Tizi Ouzou"),
+        ("000_58fd850d681a9b3e", ""),  # the by-line runs straight into the body
+        ("003_ccc9031e28dd9279", ""),
+        ("004_2e4681bc52934605", ""),  # no author
+    ],
+)  # fmt: skip
+def test_affiliation_inferred_from_the_line_under_the_author(doc_id: str, affiliation: str) -> None:
+    rec = infer_record(doc_id, (CORPUS / f"{doc_id}.txt").read_text(encoding="utf-8"))
+    assert rec.affiliation.endswith(affiliation) and bool(rec.affiliation) == bool(affiliation)
+
+
+def test_fields_a_catalog_table_leaves_out_come_from_the_text(tmp_path: Path) -> None:
+    from caucasus_qa.parse import parse_document
+
+    text = "# Inferred Title\n\n**A. Person**\n\nProfessor of History, Some University\n\nBody text here.\n"
+    (tmp_path / "005_new.md").write_text(text, encoding="utf-8")
+    (tmp_path / "catalog.toml").write_text(
+        '[docs."005_new"]\ntitle = "Catalog Title"\nurl = ""\n', encoding="utf-8"
+    )
+    doc = parse_document(
+        text + "See https://example.org/x.\n", doc_id="005_new", record=load_catalog(tmp_path)["005_new"]
+    )
+    rec = doc.record
+    assert rec.title == "Catalog Title"  # given: the table wins
+    assert rec.url == ""  # given as empty: stays empty, not the URL found in the text
+    assert rec.authors == ("A. Person",)  # left out: inferred
+    assert rec.affiliation == "Professor of History, Some University"
+    assert type(rec) is DocumentRecord  # what the manifest stores: a plain record

@@ -283,6 +283,7 @@ class Composed:
     sentence_coverage: float = 0.0  # best IDF-weighted term coverage of a single sentence
     expects_number: bool = False  # "how many", "what year", ...
     number_support: bool = True  # a number among the best-scoring sentences (when one is expected)
+    answered_by_record: bool = False  # the catalog record holds what was asked (an author's affiliation)
 
 
 @dataclass(frozen=True)
@@ -361,7 +362,7 @@ def compose_answer(
         if len(docs) > 1 or _is_compound(main_question(question)):
             chosen = _spread(chosen, scored, order, s, by_rank, docs, cfg)
         used = _readable(chosen)
-        line = _metadata_line(question, sources, records) if kind == KIND_METADATA else ""
+        line, by_record = _metadata_line(question, sources, records) if kind == KIND_METADATA else ("", False)
         if line:
             used = used[:2]  # the catalog line comes first; keep the whole answer within 3 sentences
         text = " ".join([line] + [f"{_ensure_period(c.text)} [{c.source_rank}]" for c in used])
@@ -380,6 +381,7 @@ def compose_answer(
         sentence_coverage=max(c.overlap for c in scored),
         expects_number=expects,
         number_support=not expects or any(_NUMBER.search(c.text) for c in top5),
+        answered_by_record=kind == KIND_METADATA and by_record,
     )
 
 
@@ -561,9 +563,14 @@ def _citation_answer(
     return text, [c]
 
 
-def _metadata_line(question: str, sources: Sequence[Source], records: Mapping[str, DocumentRecord]) -> str:
+def _metadata_line(
+    question: str, sources: Sequence[Source], records: Mapping[str, DocumentRecord]
+) -> tuple[str, bool]:
+    """The catalog record as a sentence, and whether it answers the question by itself (an
+    affiliation asked for and recorded; author, venue and date questions still face abstention,
+    since a near miss can ask them of a document that lacks them)."""
     if not sources:
-        return ""
+        return "", False
     doc_id = which_document(question, records, [s.doc_id for s in sources]) or sources[0].doc_id
     src = next((s for s in sources if s.doc_id == doc_id), sources[0])
     doc_id = src.doc_id
@@ -580,7 +587,18 @@ def _metadata_line(question: str, sources: Sequence[Source], records: Mapping[st
         sentence += f" ({'; '.join(details)})"
     if rec.url:
         sentence += f", {rec.url}"
-    return f"{sentence}. [{src.rank}]"
+    line = f"{sentence}. [{src.rank}]"
+    if rec.affiliation and _ASKS_AFFILIATION.search(main_question(question)):
+        line += f" The document introduces its author: {_ensure_period(rec.affiliation)} [{src.rank}]"
+        return line, True
+    return line, False
+
+
+_ASKS_AFFILIATION = re.compile(
+    r"\b(?:affiliat\w*|universit\w*|institut\w*|faculty|department|college|professor|teach\w*"
+    r"|(?:where|for whom|for which \w+) (?:does|did) (?:the author|\w+) work)\b",
+    re.IGNORECASE,
+)
 
 
 def which_document(

@@ -60,6 +60,7 @@ class DocumentInfo:
             "date": r.date,
             "kind": r.kind,
             "url": r.url,
+            "affiliation": r.affiliation,
             "path": self.path,
             "chunks": self.chunks,
             "footnotes_resolved": self.footnotes_resolved,
@@ -328,7 +329,7 @@ class Assistant:
             quantity_support=quantity_supported(question, texts),
         )
         decision = decide(self.last_evidence, self.settings)
-        if not composed.used or decision.abstain:
+        if (not composed.used or decision.abstain) and not composed.answered_by_record:
             return not_found(sources), True, sources
         spans: dict[int, list[tuple[int, int]]] = {}
         for c in composed.used:

@@ -9,6 +9,7 @@ The catalog is a TOML file in the corpus directory with one table per document, 
     date = "2024-05-30"        # ISO date, or just the year
     kind = "journal-article"   # journal-article, blog-post, opinion, feature-article, ...
     url = "https://example.org/report"
+    affiliation = "Professor of Political Science, Some University"
 
 A user who adds a file to the corpus may add such a table: every field given there overrides what
 :func:`infer_record` would guess from the text (fields left out are still inferred).
@@ -18,15 +19,16 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import DocumentError
 from .schema import DocumentRecord
 
-__all__ = ["find_url", "infer_record", "load_catalog", "merge_record"]
+__all__ = ["CatalogRecord", "find_url", "infer_record", "load_catalog", "merge_record"]
 
+_R = TypeVar("_R", bound=DocumentRecord)
 _FIELDS = {f.name for f in fields(DocumentRecord)} - {"doc_id", "path"}
 _MONTHS = (
     "January|February|March|April|May|June|July|August|September|October|November|December|"
@@ -43,6 +45,15 @@ _MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 _MD_MARKUP = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 _URL = re.compile(r"https?://[^\s<>)\]]+|www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+[^\s<>)\]]*", re.IGNORECASE)
 _DOI = re.compile(r"https?://(?:dx\.)?doi\.org/[^\s<>)\]]+", re.IGNORECASE)
+# An affiliation or author bio just under the author line ("Ph.D. candidate in political science,
+# Mouloud Mammeri University of Tizi Ouzou"; "Dr. X is a professor of ... in the Institute of ...").
+_AFFILIATION = re.compile(
+    r"\b(?:universit\w*|institut\w*|college|faculty|department|school of|academy|cent(?:re|er) for"
+    r"|professor|lecturer|fellow|researcher|candidate|scholar)\b",
+    re.IGNORECASE,
+)
+_MAX_AFFILIATION_CHARS = 300  # longer is a body paragraph that happens to name a university
+_HEAD_CHARS = 10_000  # the record is read off the opening lines: cleaning the whole text is wasted work
 _MONTH_NUM = {m.lower()[:3]: i for i, m in enumerate(_MONTHS.split("|")[:12], start=1)}
 
 
@@ -89,6 +100,18 @@ def find_url(text: str) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class CatalogRecord(DocumentRecord):
+    """A catalog table's record, knowing which fields the table gives (``given``): parsing takes the
+    others from the text (:func:`merge_record` over :func:`infer_record`)."""
+
+    given: tuple[str, ...] = ()
+
+    def over(self, inferred: DocumentRecord) -> DocumentRecord:
+        """``inferred`` with the fields this table gives replaced by the table's values."""
+        return merge_record(inferred, {k: getattr(self, k) for k in self.given})
+
+
 def infer_record(doc_id: str, text: str, path: str = "") -> DocumentRecord:
     """Title, authors and date guessed from the first lines of ``text`` (raw or cleaned).
 
@@ -98,7 +121,10 @@ def infer_record(doc_id: str, text: str, path: str = "") -> DocumentRecord:
     """
     from .clean import clean_text, dehyphenate  # local: clean imports ftfy, keep catalog light
 
-    lines = [ln.strip() for ln in dehyphenate(clean_text(text)).split("\n")]
+    head_text = (
+        text if len(text) <= _HEAD_CHARS else text[: text.rfind("\n", 0, _HEAD_CHARS) + 1 or _HEAD_CHARS]
+    )
+    lines = [ln.strip() for ln in dehyphenate(clean_text(head_text)).split("\n")]
     head = [ln for ln in lines if ln][:12]
     title, date = "", ""
     authors: tuple[str, ...] = ()
@@ -140,11 +166,38 @@ def infer_record(doc_id: str, text: str, path: str = "") -> DocumentRecord:
     if not title:
         title = doc_id
     return DocumentRecord(
-        doc_id=doc_id, title=title, authors=authors, date=date, url=find_url(text), path=path
+        doc_id=doc_id,
+        title=title,
+        authors=authors,
+        date=date,
+        url=find_url(text),
+        path=path,
+        affiliation=_affiliation(lines, authors),
     )
 
 
-def merge_record(inferred: DocumentRecord, entry: dict[str, Any]) -> DocumentRecord:
+def _affiliation(lines: list[str], authors: tuple[str, ...]) -> str:
+    """The short block (lines up to a blank one, joined: PDF text breaks them) right after the
+    block that names an author, when it reads like an affiliation; else ``""``."""
+    blocks: list[str] = []
+    current: list[str] = []
+    for line in [*lines[:60], ""]:
+        if line:
+            current.append(_strip_md(line))
+        elif current:
+            blocks.append(" ".join(current))
+            current = []
+    surnames = [a.split()[-1].lower() for a in authors if a.split()]
+    for i, block in enumerate(blocks[:12]):
+        if surnames and any(s in block.lower() for s in surnames) and len(block) <= 120:
+            for nxt in blocks[i + 1 : i + 3]:
+                if len(nxt) <= _MAX_AFFILIATION_CHARS and _AFFILIATION.search(nxt):
+                    return nxt
+            return ""
+    return ""
+
+
+def merge_record(inferred: _R, entry: dict[str, Any]) -> _R:
     """``inferred`` with every field the catalog entry gives replaced by the entry's value."""
     values: dict[str, Any] = {}
     for key, value in entry.items():
@@ -154,8 +207,11 @@ def merge_record(inferred: DocumentRecord, entry: dict[str, Any]) -> DocumentRec
     return replace(inferred, **values)
 
 
-def load_catalog(corpus_dir: Path, filename: str = "catalog.toml") -> dict[str, DocumentRecord]:
-    """Records from ``corpus_dir/filename`` keyed by doc_id; an empty dict when there is no catalog."""
+def load_catalog(corpus_dir: Path, filename: str = "catalog.toml") -> dict[str, CatalogRecord]:
+    """Records from ``corpus_dir/filename`` keyed by doc_id; an empty dict when there is no catalog.
+
+    A field a table leaves out is empty here; :func:`caucasus_qa.parse.parse_document` fills it from
+    the text."""
     path = Path(corpus_dir) / filename
     if not path.is_file():
         return {}
@@ -166,7 +222,7 @@ def load_catalog(corpus_dir: Path, filename: str = "catalog.toml") -> dict[str, 
     docs = data.get("docs", {})
     if not isinstance(docs, dict):
         raise DocumentError(path, "invalid catalog: [docs] must be a table of tables")
-    records: dict[str, DocumentRecord] = {}
+    records: dict[str, CatalogRecord] = {}
     for doc_id, entry in docs.items():
         if not isinstance(entry, dict):
             raise DocumentError(path, f"invalid catalog: docs.{doc_id!r} is not a table")
@@ -179,8 +235,11 @@ def load_catalog(corpus_dir: Path, filename: str = "catalog.toml") -> dict[str, 
         if isinstance(authors, str) or not all(isinstance(a, str) for a in authors):
             raise DocumentError(path, f"invalid catalog: docs.{doc_id!r}.authors must be a list of strings")
         found = sorted(q for q in Path(corpus_dir).glob(f"{doc_id}.*") if q.name != filename)
-        base = DocumentRecord(
-            doc_id=doc_id, title=str(entry.get("title", "")), path=str(found[0]) if found else ""
+        base = CatalogRecord(
+            doc_id=doc_id,
+            title=str(entry.get("title", "")),
+            path=str(found[0]) if found else "",
+            given=tuple(sorted(entry)),
         )
         records[doc_id] = merge_record(base, entry)
     return records

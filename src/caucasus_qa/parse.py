@@ -19,7 +19,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from .catalog import infer_record
+from .catalog import CatalogRecord, infer_record
 from .clean import clean_text, continues, dehyphenate, is_open, join_fragments, unwrap_markdown
 from .footnotes import (
     NOTES_HEADING,
@@ -338,6 +338,8 @@ def parse_document(
     """Parse what :func:`caucasus_qa.loaders.read_text` returned (raw text; cleaned here)."""
     if record is None:
         record = infer_record(doc_id, text, path)
+    elif isinstance(record, CatalogRecord):  # the fields its table leaves out come from the text
+        record = record.over(infer_record(doc_id, text, record.path or path))
     cleaned = "\n".join(dehyphenate(line) for line in clean_text(text).split("\n"))
     vocabulary = {w.lower() for w in _WORD.findall(cleaned)}
     sentinel_text = "\n".join(

@@ -21,6 +21,7 @@ class DocumentRecord:
     kind: str = ""  # journal-article, blog-post, opinion, feature-article, ...
     url: str = ""
     path: str = ""  # file the text came from
+    affiliation: str = ""  # the author line's affiliation or bio, as the document words it
 
     def venue_acronym(self) -> str:
         """``Global Defense Corp`` → ``GDC`` (2 to 4 capitalised words, no comma); else ``""``."""
