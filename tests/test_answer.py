@@ -275,6 +275,32 @@ def test_real_abstains_off_corpus(qa: Any) -> None:
     ans = qa.ask("How many kilometres long is the Great Wall of China?")
     assert ans.abstained and ans.answer.startswith("The corpus does not appear to answer")
     assert ans.sources and "[1]" in ans.answer  # still lists the closest passages
+    assert ans.abstention_reasons and all(isinstance(r, str) and r for r in ans.abstention_reasons)
+    assert ans.to_dict()["abstention_reasons"] == ans.abstention_reasons
+
+
+@pytest.mark.integration
+def test_real_abstention_names_the_missing_quantity(qa: Any) -> None:
+    # the articles report the January 2023 Isfahan attack but never how many drones took part
+    ans = qa.ask("How many drones were used in the January 2023 attack on the Isfahan nuclear installations?")
+    assert ans.abstained
+    assert any("quantity" in r for r in ans.abstention_reasons)
+
+
+@pytest.mark.integration
+def test_real_answer_has_no_abstention_reasons(qa: Any) -> None:
+    ans = qa.ask("Who wrote the Middle East Policy article “Unlikely Alliances”?")
+    assert not ans.abstained and ans.abstention_reasons == []
+
+
+@pytest.mark.integration
+def test_real_affiliation_comes_from_the_record(qa: Any) -> None:
+    ans = qa.ask("Where does Souleimanov teach?")
+    assert not ans.abstained
+    assert "Charles University in Prague" in ans.answer
+    assert "Charles University" in next(
+        d.record.affiliation for d in qa.documents() if d.record.doc_id.startswith("001_")
+    )
 
 
 @pytest.mark.integration

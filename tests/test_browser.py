@@ -139,6 +139,7 @@ def test_abstention_is_shown_differently(page: Any) -> None:
     assert bubble.locator(".cqa-abstain").is_visible()
     assert bubble.locator(".cqa-answer").count() == 0
     assert "Not in these documents" in bubble.inner_text()
+    assert bubble.locator(".cqa-why").inner_text().startswith("Why: ")
     assert page.locator("#cqa-sources h3").first.inner_text().startswith("Closest passages")
     shot(page, "05_abstained")
 

@@ -80,7 +80,7 @@ def test_ask_json_and_docs(qa, capsys):
         == 0
     )
     out = json.loads(capsys.readouterr().out)
-    assert set(out) >= {"question", "answer", "abstained", "sources"}
+    assert set(out) >= {"question", "answer", "abstained", "abstention_reasons", "sources"}
     assert len(out["sources"]) == 3
     src = out["sources"][0]
     assert set(src) >= {
@@ -99,13 +99,18 @@ def test_ask_json_and_docs(qa, capsys):
     assert main(["docs", "--json", *args]) == 0
     docs = json.loads(capsys.readouterr().out)
     assert len(docs) == 5 and all(d["chunks"] > 0 and d["title"] for d in docs)
+    assert sum(1 for d in docs if d["affiliation"]) == 2  # Souleimanov's and Klaleche's
 
     assert (
         main(["ask", "--doc", "004_2e4681bc52934605", "Which", "drones", "did", "Israel", "sell?", *args])
         == 0
     )
     text = capsys.readouterr().out
-    assert "Sources:" in text and "[1]" in text
+    assert "Sources:" in text and "[1]" in text and "Why:" not in text
+
+    assert main(["ask", "Who", "won", "the", "Tour", "de", "France", "in", "2019?", *args]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("The corpus does not appear to answer") and "\nWhy: " in text
 
 
 def test_main_called_from_python_leaves_the_collector_alone(tmp_path, capsys):

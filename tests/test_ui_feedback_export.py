@@ -52,6 +52,7 @@ A3 = {
     "query": "Who won the Tour de France?",
     "answer": "The corpus does not appear to answer this question.",
     "abstained": True,
+    "abstention_reasons": ["best sentence similarity 0.21 < 0.40"],
     "mode": "extractive",
     "sources": [src(1, "d2:5")],
 }
@@ -110,6 +111,7 @@ def test_export_renumbers_markers_into_one_reference_list(tmp_path: Path) -> Non
     assert "Three. [1] Again. [3]" in md
     assert "*Searched for:* First? And then?" in md
     assert "> **Not in these documents.**" in md
+    assert "> *Why:* best sentence similarity 0.21 < 0.40." in md
     refs = md.split("## References", 1)[1]
     assert refs.count("\n1. ") == 1 and "\n3. " in refs and "\n4. " not in refs
     assert "Title d1:0" in refs.split("\n2. ")[0]

@@ -88,6 +88,9 @@ def test_abstention_renders_differently_and_still_lists_passages() -> None:
     bubble = answer_html(a, turn=2)
     assert 'class="cqa-abstain"' in bubble and 'class="cqa-answer"' not in bubble
     assert "Not in these documents" in bubble
+    assert "cqa-why" not in bubble  # no reasons given, no empty line
+    why = answer_html({**a, "abstention_reasons": ["no passage mentions <Kazakhstan>"]}, turn=2)
+    assert '<p class="cqa-why">Why: no passage mentions &lt;Kazakhstan&gt;.</p>' in why
     cards = sources_html(a, turn=2)
     assert "Closest passages" in cards
     assert cards.count('class="cqa-card"') == 3

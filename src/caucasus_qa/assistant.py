@@ -185,7 +185,7 @@ class Assistant:
             hits = [h for h in hits if h.score >= floor]
             t_retrieve = time.perf_counter()
             sources = [self._source(rank, h) for rank, h in enumerate(hits, start=1)]
-            answer, abstained, sources = self._answer(question, sources)
+            answer, abstained, sources, reasons = self._answer(question, sources)
         mode = "extractive"
         if client is not None and not abstained:
             answer, mode = self._synthesize(client, question, sources, answer)
@@ -198,6 +198,7 @@ class Assistant:
             query=question,
             mode=mode,
             timings={"retrieve_s": t_retrieve - t0, "answer_s": t_end - t_retrieve, "total_s": t_end - t0},
+            abstention_reasons=reasons,
         )
 
     def ask_stream(
@@ -305,8 +306,9 @@ class Assistant:
         yield from self._stream_synthesis(client, self.chat(messages, top_k=top_k, docs=docs))
 
     # -- helpers ----------------------------------------------------------------------------
-    def _answer(self, question: str, sources: list[Source]) -> tuple[str, bool, list[Source]]:
-        """Extractive answer (or abstention) and the sources with the quoted sentences highlighted."""
+    def _answer(self, question: str, sources: list[Source]) -> tuple[str, bool, list[Source], list[str]]:
+        """Extractive answer (or abstention), the sources with the quoted sentences highlighted, and
+        the reasons for an abstention."""
         sources = [self._with_markers(s) for s in sources]
         if question_kind(question) == KIND_METADATA and len(sources) > 1:
             sources = self._front_matter(question, sources)
@@ -330,11 +332,12 @@ class Assistant:
         )
         decision = decide(self.last_evidence, self.settings)
         if (not composed.used or decision.abstain) and not composed.answered_by_record:
-            return not_found(sources), True, sources
+            reasons = list(decision.reasons) or ["no sentence of the passages could be quoted"]
+            return not_found(sources), True, sources, reasons
         spans: dict[int, list[tuple[int, int]]] = {}
         for c in composed.used:
             spans.setdefault(c.source_rank, []).append((c.start, c.end))
-        return composed.text, False, [replace(s, highlights=spans.get(s.rank, [])) for s in sources]
+        return composed.text, False, [replace(s, highlights=spans.get(s.rank, [])) for s in sources], []
 
     def _with_markers(self, source: Source) -> Source:
         """Footnote markers (and aligned references) of every indexed chunk the passage contains."""

@@ -53,7 +53,7 @@ _AFFILIATION = re.compile(
     re.IGNORECASE,
 )
 _MAX_AFFILIATION_CHARS = 300  # longer is a body paragraph that happens to name a university
-_HEAD_CHARS = 10_000  # the record is read off the opening lines: cleaning the whole text is wasted work
+_HEAD_CHARS = 4_000  # the record is read off the opening lines: cleaning the whole text is wasted work
 _MONTH_NUM = {m.lower()[:3]: i for i, m in enumerate(_MONTHS.split("|")[:12], start=1)}
 
 

@@ -12,6 +12,8 @@ def format_answer_text(ans: Answer, width: int = 100) -> str:
     if ans.query and ans.query != ans.question:
         lines.append(f"(searched for: {ans.query})")
     lines.append(textwrap.fill(ans.answer, width))
+    if ans.abstention_reasons:
+        lines.append(textwrap.fill("Why: " + "; ".join(ans.abstention_reasons) + ".", width))
     lines.append("")
     lines.append("Sources:")
     for s in ans.sources:
@@ -32,5 +34,7 @@ def answer_markdown(ans: Answer) -> str:
     if ans.query and ans.query != ans.question:
         parts.append(f"*Searched for:* {ans.query}")
     parts.append(ans.answer)
+    if ans.abstention_reasons:
+        parts.append("*Why:* " + "; ".join(ans.abstention_reasons) + ".")
     parts.append("\n".join(source_markdown(s) for s in ans.sources))
     return "\n\n".join(parts)

@@ -142,6 +142,8 @@ class Answer:
     query: str = ""  # the standalone query actually searched (differs for rewritten follow-ups)
     mode: str = "extractive"
     timings: dict[str, float] = field(default_factory=dict)
+    # why the assistant abstained: each evidence floor the passages failed (empty when it answered)
+    abstention_reasons: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -149,6 +151,7 @@ class Answer:
             "query": self.query or self.question,
             "answer": self.answer,
             "abstained": self.abstained,
+            "abstention_reasons": list(self.abstention_reasons),
             "mode": self.mode,
             "sources": [s.to_dict() for s in self.sources],
             "timings": dict(self.timings),

@@ -37,6 +37,9 @@ def conversation_markdown(answers: list[dict[str, Any]], title: str = "caucasus-
         text = MARKER.sub(renumber, str(ans.get("answer", "")))
         if ans.get("abstained"):
             text = f"> **Not in these documents.** {text}"
+            reasons = [_one_line(r) for r in ans.get("abstention_reasons") or []]
+            if reasons:
+                text += "\n>\n> *Why:* " + "; ".join(reasons) + "."
         lines += [text, ""]
         cited = sorted(set(local.values()))
         if cited:

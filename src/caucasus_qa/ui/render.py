@@ -75,9 +75,11 @@ def answer_html(ans: dict[str, Any], turn: int) -> str:
     if ans.get("abstained"):
         n = len(ranks)
         closest = f" The {n} closest passage{'s' if n != 1 else ''} are listed under Sources." if n else ""
+        reasons = [str(r) for r in ans.get("abstention_reasons") or []]
+        why = f'<p class="cqa-why">Why: {escape("; ".join(reasons))}.</p>' if reasons else ""
         parts.append(
             f'<div class="cqa-abstain" role="note"><strong>Not in these documents.</strong> '
-            f"{body}{escape(closest)}</div>"
+            f"{body}{escape(closest)}{why}</div>"
         )
     else:
         parts.append(f'<div class="cqa-answer">{body}</div>')
