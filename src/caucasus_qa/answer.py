@@ -352,6 +352,7 @@ def compose_answer(
     order = [int(i) for i in np.argsort([-c.score for c in scored], kind="stable")]
     best = scored[order[0]]
     margin = best.score - float(np.median([c.score for c in scored]))
+    by_record = False  # a metadata answer the record gives by itself
     if kind == KIND_CITATION:
         text, used = _citation_answer(scored, order, by_rank, cfg)
     else:
@@ -381,7 +382,7 @@ def compose_answer(
         sentence_coverage=max(c.overlap for c in scored),
         expects_number=expects,
         number_support=not expects or any(_NUMBER.search(c.text) for c in top5),
-        answered_by_record=kind == KIND_METADATA and by_record,
+        answered_by_record=by_record,
     )
 
 

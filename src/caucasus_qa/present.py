@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 
 from .schema import Answer, Source
+
+
+def abstention_why(reasons: Sequence[str]) -> str:
+    """``Answer.abstention_reasons`` as one sentence, each reason on one line ("" when there are none)."""
+    return "; ".join(" ".join(str(r).split()) for r in reasons) + "." if reasons else ""
 
 
 def format_answer_text(ans: Answer, width: int = 100) -> str:
@@ -13,7 +19,7 @@ def format_answer_text(ans: Answer, width: int = 100) -> str:
         lines.append(f"(searched for: {ans.query})")
     lines.append(textwrap.fill(ans.answer, width))
     if ans.abstention_reasons:
-        lines.append(textwrap.fill("Why: " + "; ".join(ans.abstention_reasons) + ".", width))
+        lines.append(textwrap.fill(f"Why: {abstention_why(ans.abstention_reasons)}", width))
     lines.append("")
     lines.append("Sources:")
     for s in ans.sources:
@@ -35,6 +41,6 @@ def answer_markdown(ans: Answer) -> str:
         parts.append(f"*Searched for:* {ans.query}")
     parts.append(ans.answer)
     if ans.abstention_reasons:
-        parts.append("*Why:* " + "; ".join(ans.abstention_reasons) + ".")
+        parts.append(f"*Why:* {abstention_why(ans.abstention_reasons)}")
     parts.append("\n".join(source_markdown(s) for s in ans.sources))
     return "\n\n".join(parts)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..present import abstention_why
 from .render import MARKER
 
 
@@ -37,9 +38,9 @@ def conversation_markdown(answers: list[dict[str, Any]], title: str = "caucasus-
         text = MARKER.sub(renumber, str(ans.get("answer", "")))
         if ans.get("abstained"):
             text = f"> **Not in these documents.** {text}"
-            reasons = [_one_line(r) for r in ans.get("abstention_reasons") or []]
-            if reasons:
-                text += "\n>\n> *Why:* " + "; ".join(reasons) + "."
+            why = abstention_why(ans.get("abstention_reasons") or [])
+            if why:
+                text += f"\n>\n> *Why:* {why}"
         lines += [text, ""]
         cited = sorted(set(local.values()))
         if cited:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from ..present import abstention_why
 from ..schema import Answer
 
 # ``[3]``, ``[1, 2]`` or ``[1; 4]`` in an answer
@@ -75,8 +76,8 @@ def answer_html(ans: dict[str, Any], turn: int) -> str:
     if ans.get("abstained"):
         n = len(ranks)
         closest = f" The {n} closest passage{'s' if n != 1 else ''} are listed under Sources." if n else ""
-        reasons = [str(r) for r in ans.get("abstention_reasons") or []]
-        why = f'<p class="cqa-why">Why: {escape("; ".join(reasons))}.</p>' if reasons else ""
+        reasons = abstention_why(ans.get("abstention_reasons") or [])
+        why = f'<p class="cqa-why">Why: {escape(reasons)}</p>' if reasons else ""
         parts.append(
             f'<div class="cqa-abstain" role="note"><strong>Not in these documents.</strong> '
             f"{body}{escape(closest)}{why}</div>"
