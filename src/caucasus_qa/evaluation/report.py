@@ -73,8 +73,9 @@ def text_report(result: dict[str, Any]) -> str:
         )
         + _abstention_line(a),
     ]
-    if len(answer_type_table(result)) > 1:
-        out += ["", "per type, answer keyword recall:", *_text_table(answer_type_table(result)), ""]
+    per_type = answer_type_table(result)
+    if len(per_type) > 1:
+        out += ["", "per type, answer keyword recall:", *_text_table(per_type), ""]
     lat = result["latency"]
     out.append(
         "latency (warm): retrieve p50 {:.1f} ms, p95 {:.1f} ms; embed question alone p50 {:.1f} ms, "
@@ -144,8 +145,9 @@ def write_report(result: dict[str, Any], folder: str | Path, command: str = "") 
         f"{a.get('false_abstention', 0.0):.3f} | {a['answered']:.0f} |",
         "",
     ]
-    if len(answer_type_table(result)) > 1:
-        md += ["Keyword recall per question type:", "", *_md_table(answer_type_table(result)), ""]
+    per_type = answer_type_table(result)
+    if len(per_type) > 1:
+        md += ["Keyword recall per question type:", "", *_md_table(per_type), ""]
     md += [
         "## Latency (warm, this machine)",
         "",
