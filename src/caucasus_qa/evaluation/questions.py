@@ -34,7 +34,7 @@ QUESTION_TYPES: tuple[str, ...] = (
     "unanswerable",
 )
 QuestionType = Literal["factoid", "why", "list", "citation", "metadata", "multi", "unanswerable"]
-Split = Literal["dev", "test"]
+Split = Literal["train", "dev", "test"]
 
 #: minimum number of questions per type over the whole file
 MIN_COUNTS: dict[str, int] = {
@@ -142,6 +142,10 @@ class _Gold(BaseModel):
 class Question(_Gold):
     question: str
     type: QuestionType
+    #: what an unanswerable near miss asks for and the articles never give (training questions only)
+    asks: Literal["person", "org", "place", "date", "number", "model", "quote", "other"] | None = None
+    #: "far": worded away from the article's own words (training questions mark this)
+    wording: Literal["close", "far"] | None = None
 
     @field_validator("question")
     @classmethod
@@ -397,13 +401,13 @@ def full_texts(corpus_dir: str | Path | None = None) -> dict[str, str]:
 
 def count_table(questions: Iterable[Question]) -> str:
     counts: Counter[tuple[str, str]] = Counter((str(q.type), str(q.split)) for q in questions)
-    lines = [f"{'type':<14}{'dev':>6}{'test':>6}{'all':>6}"]
+    splits = [s for s in ("train", "dev", "test") if any(k[1] == s for k in counts)]
+    lines = [f"{'type':<14}" + "".join(f"{s:>6}" for s in splits) + f"{'all':>6}"]
     for t in QUESTION_TYPES:
-        dev, test = counts[(t, "dev")], counts[(t, "test")]
-        lines.append(f"{t:<14}{dev:>6}{test:>6}{dev + test:>6}")
-    dev = sum(v for (_, s), v in counts.items() if s == "dev")
-    test = sum(v for (_, s), v in counts.items() if s == "test")
-    lines.append(f"{'total':<14}{dev:>6}{test:>6}{dev + test:>6}")
+        row = [counts[(t, s)] for s in splits]
+        lines.append(f"{t:<14}" + "".join(f"{n:>6}" for n in row) + f"{sum(row):>6}")
+    totals = [sum(v for (_, s), v in counts.items() if s == split) for split in splits]
+    lines.append(f"{'total':<14}" + "".join(f"{n:>6}" for n in totals) + f"{sum(totals):>6}")
     return "\n".join(lines)
 
 
@@ -421,7 +425,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     paths = [Path(a) for a in args] or [
         p
-        for p in (DEFAULT_EVAL_DIR / "questions.jsonl", DEFAULT_EVAL_DIR / "conversations.jsonl")
+        for p in (
+            DEFAULT_EVAL_DIR / "questions.jsonl",
+            DEFAULT_EVAL_DIR / "train.jsonl",
+            DEFAULT_EVAL_DIR / "conversations.jsonl",
+        )
         if p.exists()
     ]
     texts = cleaned_texts()
