@@ -58,7 +58,8 @@ def test_validate_accepts_utf16_with_bom(tmp_path: Path) -> None:
     [
         ("x.exe", b"MZ text", "unsupported file type"),
         ("x", b"text", "unsupported file type"),
-        ("x.docx", b"PK\x03\x04", "unsupported file type"),
+        ("x.odt", b"PK\x03\x04", "unsupported file type"),
+        ("x.docx", b"plain text, not a zip", "not a Word file"),
         ("x.txt", b"", "empty file"),
         ("x.txt", b"   \n\t ", "no text"),
         ("x.txt", b"abc\x00\x01\x02def", "binary"),

@@ -29,6 +29,7 @@ from .focus import entities_supported, quantity_supported
 from .llm import LLMClient, LLMError, validate_citations
 from .manifest import Manifest
 from .model_info import model_info
+from .pages import page_label
 from .retrieve import Hit, HybridRetriever
 from .rewrite import rewrite_query
 from .schema import Answer, DocumentRecord, IngestReport, Source
@@ -473,6 +474,8 @@ class Assistant:
         entry = self._records().get(c.doc_id)
         record = entry or DocumentRecord(doc_id=c.doc_id, title=c.doc_id)
         citation = record.short_citation() + (f", § {c.section}" if c.section else "")
+        if c.pages:
+            citation += f", {page_label(c.pages)}"  # "p. 4" / "pp. 4–5" (paged documents only)
         return Source(
             rank=rank,
             text=c.text,
@@ -490,6 +493,7 @@ class Assistant:
             end=c.end,
             footnotes=list(c.footnotes),
             markers=list(c.markers),
+            pages=list(c.pages),
         )
 
     def _records(self) -> Mapping[str, DocumentRecord]:

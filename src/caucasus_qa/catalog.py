@@ -120,11 +120,12 @@ def infer_record(doc_id: str, text: str, path: str = "") -> DocumentRecord:
     among the first lines.
     """
     from .clean import clean_text, dehyphenate  # local: clean imports ftfy, keep catalog light
+    from .pages import strip_pages
 
     head_text = (
         text if len(text) <= _HEAD_CHARS else text[: text.rfind("\n", 0, _HEAD_CHARS) + 1 or _HEAD_CHARS]
     )
-    lines = [ln.strip() for ln in dehyphenate(clean_text(head_text)).split("\n")]
+    lines = [ln.strip() for ln in dehyphenate(clean_text(strip_pages(head_text))).split("\n")]
     head = [ln for ln in lines if ln][:12]
     title, date = "", ""
     authors: tuple[str, ...] = ()

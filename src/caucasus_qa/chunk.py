@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 
 from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
 
+from .pages import page_at
 from .schema import Chunk, DocumentRecord, Paragraph, ParsedDocument
 
 SECTION_SEP = " › "
@@ -206,6 +207,12 @@ def _make_chunk(
                 numbers.append(number)
     refs = tuple(doc.footnotes[n].text for n in numbers if n in doc.footnotes)
     numbers = [n for n in numbers if n in doc.footnotes]
+    first, last = pieces[0].paragraph, pieces[-1].paragraph
+    pages = (
+        (page_at(first.page_breaks, start - first.start), page_at(last.page_breaks, end - 1 - last.start))
+        if first.page_breaks and last.page_breaks
+        else ()
+    )
     return Chunk(
         chunk_id="",
         doc_id=doc.doc_id,
@@ -218,6 +225,7 @@ def _make_chunk(
         footnotes=tuple(numbers),
         references=refs,
         markers=tuple(markers),
+        pages=pages,
     )
 
 
@@ -269,6 +277,7 @@ def to_node(chunk: Chunk, record: DocumentRecord) -> TextNode:
         "footnotes": ",".join(str(n) for n in chunk.footnotes),
         "references": json.dumps(list(chunk.references), ensure_ascii=False),
         "markers": ",".join(f"{offset}:{number}" for offset, number in chunk.markers),
+        "pages": "-".join(str(p) for p in chunk.pages),
     }
     hidden = [k for k in metadata if k not in EMBED_KEYS]
     node = TextNode(
@@ -302,6 +311,7 @@ def from_metadata(chunk_id_: str, text: str, metadata: dict[str, object]) -> Chu
         prev_id=str(metadata.get("prev_id", "")),
         next_id=str(metadata.get("next_id", "")),
         markers=parse_markers(str(metadata.get("markers") or "")),
+        pages=tuple(int(p) for p in str(metadata.get("pages") or "").split("-") if p),
     )
 
 

@@ -108,6 +108,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         f"chunks: {report.added_chunks} added, {report.removed_chunks} removed, "
         f"{report.unchanged_chunks} unchanged, {report.embedded_chunks} embedded in {report.seconds:.2f}s"
     )
+    for line in report.skipped:  # files of a type it cannot read, one line each
+        print(line)
     return 0
 
 

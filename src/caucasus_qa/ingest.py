@@ -29,7 +29,7 @@ from .catalog import load_catalog
 from .chunk import Chunker, to_node
 from .embed import SentenceTransformerEmbedding
 from .errors import DocumentError, InputError, StoreError
-from .loaders import read_text
+from .loaders import load_document
 from .manifest import DocEntry, Manifest, file_stat, gc_paused, read_chunks, settled_stat
 from .model_info import model_info, token_counter
 from .parse import parse_document
@@ -38,7 +38,7 @@ from .sentvec import ChunkRow, Rows, SentenceStore, sentence_dir
 from .settings import SUPPORTED_EXTENSIONS, Settings
 from .store import Store, make_client
 
-PIPELINE_VERSION = "1"  # bump when cleaning/parsing/chunking changes what a file turns into
+PIPELINE_VERSION = "2"  # bump when cleaning/parsing/chunking changes what a file turns into
 STREAM_CHUNKS = 1024  # chunks embedded and written per step of an ingest (bounded memory)
 STAGING_SUFFIX = "__rebuild"  # collection a rebuild writes into before it replaces the live one
 
@@ -104,13 +104,29 @@ def _progress_bar(total: int) -> Any:
     return tqdm(total=total, unit="chunk", desc="Embedding")
 
 
+_STEM_IDS = (".txt", ".md")  # text files are known by their stem (the eval set and old stores rely on it)
+
+
 def doc_id_for(path: Path) -> str:
-    return path.stem
+    """``001_x.txt`` → ``001_x``; other formats keep theirs, so that ``klaleche.pdf`` and
+    ``klaleche.docx`` are two documents: ``klaleche.pdf``, ``klaleche.docx``."""
+    ext = path.suffix.lower()
+    return path.stem if ext in _STEM_IDS else f"{path.stem}{ext}"
 
 
-def discover(settings: Settings, manifest: Manifest, paths: Iterable[Path]) -> dict[str, Path]:
-    """Documents to index: the corpus directory, files indexed earlier that still exist, and ``paths``."""
+def catalog_key(doc_id: str) -> str:
+    """The catalog table of a document: its id's stem (``klaleche.pdf`` → ``klaleche``)."""
+    stem, dot, ext = doc_id.rpartition(".")
+    return stem if dot and f".{ext}" in SUPPORTED_EXTENSIONS else doc_id
+
+
+def discover(
+    settings: Settings, manifest: Manifest, paths: Iterable[Path], skipped: list[str] | None = None
+) -> dict[str, Path]:
+    """Documents to index: the corpus directory, files indexed earlier that still exist, and ``paths``.
+    A file of a type that cannot be read, found in a folder, goes to ``skipped`` as one line."""
     found: dict[str, Path] = {}
+    catalog = settings.corpus_dir / settings.catalog_file
 
     def add(path: Path, explicit: bool) -> None:
         if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
@@ -119,6 +135,11 @@ def discover(settings: Settings, manifest: Manifest, paths: Iterable[Path]) -> d
                     path,
                     f"unsupported extension {path.suffix or '(none)'!r}; "
                     f"expected one of {', '.join(SUPPORTED_EXTENSIONS)}",
+                )
+            if skipped is not None and path != catalog:
+                skipped.append(
+                    f"skipped {path}: {path.suffix or 'no extension'} is not a type it reads "
+                    f"({', '.join(SUPPORTED_EXTENSIONS)})"
                 )
             return
         doc_id = doc_id_for(path)
@@ -249,8 +270,9 @@ class Ingestor:
                 manifest = Manifest(docs={}, chunks={})  # re-verify every document against the store
             else:
                 manifest_docs = manifest.docs
-            sources = discover(s, Manifest(docs=manifest_docs), paths)
-            report = IngestReport()
+            skipped: list[str] = []
+            sources = discover(s, Manifest(docs=manifest_docs), paths, skipped)
+            report = IngestReport(skipped=skipped)
             planned, stats = self._plan(sources, manifest, report)
             removed = [d for d in manifest.docs if d not in sources]
             restated = _record_stats(manifest, stats)
@@ -287,7 +309,7 @@ class Ingestor:
             old = Manifest()  # damaged: the corpus and ``paths`` are all there is to rebuild from
         report = IngestReport()
         manifest = Manifest()
-        planned, _ = self._plan(discover(s, old, paths), manifest, report)  # bad input: nothing touched
+        planned, _ = self._plan(discover(s, old, paths, report.skipped), manifest, report)  # bad: untouched
         try:
             live: Store | None = self.open_store()
         except StoreError:
@@ -356,7 +378,7 @@ class Ingestor:
         restat: dict[str, _Stat] = {}
         with gc_paused():  # one pass over every file: many small objects, no cycles
             for doc_id, path in sources.items():
-                record = catalog.get(doc_id)
+                record = catalog.get(doc_id) or catalog.get(catalog_key(doc_id))
                 record_json = json.dumps(asdict(record), sort_keys=True) if record else ""
                 setup = setup_fingerprint(record_json, s)
                 old = manifest.docs.get(doc_id)
@@ -382,13 +404,14 @@ class Ingestor:
         chunker: Chunker | None = None
         planned: list[_Planned] = []
         for doc_id, path, fp, content_hash, stat, setup in changed:
-            text = read_text(path)
+            loaded = load_document(path)
             doc = parse_document(
-                text,
+                loaded.text,
                 doc_id=doc_id,
                 path=str(path),
-                record=catalog.get(doc_id),
+                record=catalog.get(doc_id) or catalog.get(catalog_key(doc_id)),
                 content_hash=content_hash,
+                meta=loaded.meta,
             )
             if not doc.paragraphs:
                 raise DocumentError(path, "no body text found after cleaning")

@@ -1,4 +1,5 @@
-"""Read a document file into text: .txt/.md (decoded), .html/.htm (bs4), .pdf (pypdf).
+"""Read a document file into text and metadata: .txt/.md (decoded), .html/.htm (trafilatura, webpage.py),
+.pdf (pdfplumber, pdf.py), .docx (python-docx, word.py).
 
 Every failure is a :class:`~caucasus_qa.errors.DocumentError` whose one-line message starts with the path.
 The text is returned raw (not cleaned): :func:`caucasus_qa.parse.parse_document` cleans it.
@@ -7,28 +8,23 @@ The text is returned raw (not cleaned): :func:`caucasus_qa.parse.parse_document`
 from __future__ import annotations
 
 import codecs
-import io
 import logging
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import DocumentError
+from .pages import strip_pages
 from .settings import SUPPORTED_EXTENSIONS
 
-__all__ = ["decode_bytes", "read_text"]
+__all__ = ["LoadedDocument", "decode_bytes", "load_document", "read_text"]
 
 log = logging.getLogger(__name__)
 
 # Parsing and chunking are linear but not free (~10 s per MB on 2 cores, then embedding): a document
 # longer than this (some 5,000 pages) is refused with a message rather than left to run for an hour.
 MAX_DOCUMENT_CHARS = 10_000_000
-
-# Elements whose text is never document content.
-_DROP_TAGS = ("script", "style", "noscript", "nav", "footer", "template", "svg", "iframe", "head")
-_BLOCK_TAGS = (
-    "p", "div", "section", "article", "main", "header", "aside", "h1", "h2", "h3", "h4", "h5", "h6",
-    "li", "ul", "ol", "blockquote", "pre", "table", "tr", "figure", "figcaption", "br", "hr", "dd", "dt",
-)  # fmt: skip
 
 
 def _is_plausible_text(text: str) -> bool:
@@ -81,43 +77,23 @@ _CP1252_FALLBACK = "caucasus_qa.cp1252"
 codecs.register_error(_CP1252_FALLBACK, _cp1252_fallback)
 
 
-def _read_html(markup: str) -> str:
-    from bs4 import BeautifulSoup
+@dataclass(frozen=True)
+class LoadedDocument:
+    """What a reader got from a file: the text for the parser, and metadata the file itself states
+    (title, authors, date, url, venue) that the parser puts in the record before catalog values."""
 
-    soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(list(_DROP_TAGS)):
-        tag.decompose()
-    # Block elements become line breaks so paragraphs stay paragraphs; bs4 has no block-aware
-    # get_text, so newlines are inserted around block tags before extracting.
-    for tag in soup.find_all(list(_BLOCK_TAGS)):
-        tag.insert_before("\n\n")
-        tag.insert_after("\n\n")
-    text = soup.get_text()
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    return "\n".join(out).strip()
-
-
-def _read_pdf(path: Path) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(path.read_bytes()))
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, OSError) as exc:
-        raise DocumentError(path, f"unreadable PDF ({type(exc).__name__}: {exc})".splitlines()[0]) from None
-    text = "\n\n".join(p.strip("\n") for p in pages)
-    if not text.strip():
-        raise DocumentError(path, "PDF has no text layer (scanned images?); OCR it first")
-    return text
+    text: str
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def read_text(path: Path) -> str:
-    """The text of one document, dispatched on its extension; raises DocumentError on bad input."""
+    """The text of one document (see :func:`load_document`) without page marks; DocumentError on bad
+    input."""
+    return strip_pages(load_document(path).text)
+
+
+def load_document(path: Path) -> LoadedDocument:
+    """Text and metadata of one document, dispatched on its extension; DocumentError on bad input."""
     path = Path(path)
     if not path.exists():
         raise DocumentError(path, "no such file")
@@ -134,13 +110,23 @@ def read_text(path: Path) -> str:
         raise DocumentError(path, f"cannot read ({exc.strerror or exc})") from None
     if not data.strip():
         raise DocumentError(path, "empty file")
+    meta: dict[str, Any] = {}
     if ext == ".pdf":
-        if not data.startswith(b"%PDF"):
+        if not data.lstrip()[:5] == b"%PDF-":
             raise DocumentError(path, "not a PDF (no %PDF header)")
-        return _read_pdf(path)
-    text = decode_bytes(data, path)
-    if ext in (".html", ".htm"):
-        text = _read_html(text)
+        from .pdf import read_pdf
+
+        text, meta = read_pdf(path)
+    elif ext == ".docx":
+        from .word import read_docx
+
+        text, meta = read_docx(path, data)
+    else:
+        text = strip_pages(decode_bytes(data, path))  # page marks are the PDF reader's alone
+        if ext in (".html", ".htm"):
+            from .webpage import read_html
+
+            text, meta = read_html(text, path)
     if not text.replace("\ufeff", "").strip():
         raise DocumentError(path, "no text content (whitespace only)")
     if len(text) > MAX_DOCUMENT_CHARS:
@@ -149,4 +135,4 @@ def read_text(path: Path) -> str:
             f"{len(text) / 1e6:.1f} million characters of text, more than the limit of "
             f"{MAX_DOCUMENT_CHARS // 1_000_000} million for one document; split it into parts",
         )
-    return text
+    return LoadedDocument(text, meta)

@@ -199,6 +199,7 @@ def read_chunks(chunks_file: Path) -> tuple[dict[str, Chunk], int]:
                 c["footnotes"] = tuple(c["footnotes"])
                 c["references"] = tuple(c["references"])
                 c["markers"] = tuple((int(a), int(b)) for a, b in c.get("markers", ()))
+                c["pages"] = tuple(int(p) for p in c.get("pages", ()))
                 chunks[c["chunk_id"]] = Chunk(**c)
             except (ValueError, KeyError, TypeError, AttributeError):
                 damaged += 1

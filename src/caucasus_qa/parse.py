@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from .catalog import CatalogRecord, infer_record
+from .blocks import Block, blank_mode, classify_headings, drop_chrome, drop_front_matter, split_blocks
+from .catalog import CatalogRecord, infer_record, merge_record
 from .clean import clean_text, continues, dehyphenate, is_open, join_fragments, unwrap_markdown
 from .footnotes import (
     NOTES_HEADING,
@@ -31,50 +33,19 @@ from .footnotes import (
     strip_markers,
     to_sentinels,
 )
+from .pages import extract_pages
 from .schema import DocumentRecord, Footnote, Paragraph, ParsedDocument
 
 __all__ = ["parse_document"]
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_SEPARATOR = re.compile(r"^(?:-{3,}|\*{3,}|_{3,}|\* \* \*)$")
-_CHROME_BLOCK = re.compile(
-    r"^(?:\**\s*correspondence\b|this is an open access article|©|\(c\)\s|copyright\b|\**how to cite\b"
-    r"|\[?[\w.+-]+@[\w-]+\.[\w.]+\]?(?:\(mailto:[^)]*\))?$)",
-    re.IGNORECASE,
-)
-_TAIL_CHROME = re.compile(
-    r"^(?:authors?|about the authors?|read more|be the first to comment|leave a reply|leave a comment"
-    r"|related (?:articles|posts)|share this(?: article)?|explore more\b.*|this site uses akismet\b.*)$",
-    re.IGNORECASE,
-)
 _CAPTION_CREDIT = re.compile(
     r"\((?:[^()]*\b(?:via|photo|credit|courtesy|source|image|wikimedia|wikicommons|getty|reuters|ap)\b[^()]*)\)\s*$",
     re.IGNORECASE,
 )
-_DATE_LINE = re.compile(
-    r"^(?:January|February|March|April|May|June|July|August|September|October|November|December)"
-    r"\s+\d{1,2},?\s+\d{4}$|^\d{4}-\d\d-\d\d$"
-)
 
-
-def _words(spaced: str) -> frozenset[str]:
-    return frozenset(spaced.split())
-
-
-_SMALL_WORDS = _words(
-    "a an the of to in on at by for from with and or nor but as vs via into over after before between &"
-)
 _WORD = re.compile(r"[\w'’-]+")
 _URL_END = re.compile(r"(?:https?://|www\.)\S+>?$")
 _CITATION_START = frozenset("\"“‘'ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-
-
-@dataclass
-class _Block:
-    kind: str  # "heading", "note", "sep", "text"
-    text: str
-    level: int = 0
-    number: int | None = None
 
 
 @dataclass
@@ -87,129 +58,6 @@ class _Para:
         for frag in self.fragments[1:]:
             out = join_fragments(out, frag, vocabulary)
         return out
-
-
-def _norm(s: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "", unwrap_markdown(s).lower())
-
-
-def _is_heading_text(text: str) -> bool:
-    """Short, capitalised, no final punctuation, no markers: ALL CAPS or Title Case."""
-    if "\n" in text or len(text) > 100 or strip_markers(text) != text:
-        return False
-    words = text.split()
-    if not 1 <= len(words) <= 12 or not (text[0].isupper() or text[0].isdigit()):
-        return False
-    if text.rstrip()[-1] in '.,;:!?)"”’' or text.startswith(("-", "*", "•", "(")):
-        return False
-    letters = [c for c in text if c.isalpha()]
-    if letters and all(c.isupper() for c in letters) and len(letters) > 2:
-        return True
-    content = [w for w in _WORD.findall(text) if w.lower() not in _SMALL_WORDS and w[0].isalpha()]
-    lower = [w for w in content if w[0].islower()]
-    return bool(content) and len(lower) <= max(0, len(content) // 4)
-
-
-def _blank_mode(text: str) -> bool:
-    """True when paragraphs are separated by blank lines (single newlines are then soft wraps)."""
-    lines = text.split("\n")
-    nonblank = sum(1 for ln in lines if ln.strip())
-    return nonblank > 0 and (len(lines) - nonblank) >= 0.2 * nonblank
-
-
-def _split_blocks(text: str, blank_mode: bool) -> list[_Block]:
-    lines = text.split("\n")
-    blocks: list[_Block] = []
-    buf: list[str] = []
-
-    def flush() -> None:
-        if buf:
-            blocks.append(_Block("text", "\n".join(buf)))
-            buf.clear()
-
-    for raw in lines:
-        line = raw.strip()
-        if not line:
-            flush()
-            continue
-        md = _MD_HEADING.match(line)
-        entry = match_entry(line)
-        if md:
-            flush()
-            blocks.append(_Block("heading", unwrap_markdown(md.group(2)).strip(), level=len(md.group(1))))
-        elif _SEPARATOR.match(line):
-            flush()
-            blocks.append(_Block("sep", line))
-        elif entry:
-            flush()
-            blocks.append(_Block("note", entry[1], number=entry[0]))
-        elif not blank_mode or line.startswith(("- ", "* ", "• ")):
-            flush()
-            buf.append(line)
-            if not blank_mode:
-                flush()
-        else:
-            buf.append(line)
-    flush()
-    return blocks
-
-
-def _drop_chrome(blocks: list[_Block]) -> list[_Block]:
-    """Remove licence/copyright/correspondence blocks and cut the site chrome that ends scraped pages."""
-    kept = [b for b in blocks if not (b.kind == "text" and _CHROME_BLOCK.match(unwrap_markdown(b.text)))]
-    for i, b in enumerate(kept):
-        if i >= len(kept) // 2 and b.kind in ("text", "heading") and _TAIL_CHROME.match(b.text.strip()):
-            return kept[:i]
-    return kept
-
-
-def _drop_front_matter(blocks: list[_Block], record: DocumentRecord) -> list[_Block]:
-    """Title, author, date and label lines before the body; the record already holds them.
-
-    The metadata lines are those among the first few blocks that match the record's title or an
-    author, a ``BY ...`` line, a date line, or a markdown ``#`` title; short label lines before the last
-    of them ("Feature Article", "A blog of the Kennan Institute") go too.
-    """
-    title = _norm(record.title)
-    authors = {_norm(a) for a in record.authors}
-    meta: set[int] = set()
-    for i, b in enumerate(blocks[:8]):
-        plain = unwrap_markdown(b.text).strip()
-        key = _norm(plain)
-        if (b.kind == "heading" and b.level == 1) or (
-            b.kind == "text"
-            and (
-                (title and key == title)
-                or (key and key in authors)
-                or re.match(r"^by\s+[A-Z]", plain, re.IGNORECASE)
-                or _DATE_LINE.match(plain)
-            )
-        ):
-            meta.add(i)
-    if not meta:
-        return blocks
-    last = max(meta)
-    return [
-        b
-        for i, b in enumerate(blocks)
-        if not (i in meta or (i < last and b.kind == "text" and len(b.text.split()) <= 8))
-    ]
-
-
-def _classify_headings(blocks: list[_Block]) -> None:
-    """Plain-text headings: heading-like text blocks followed by body text."""
-    for i, b in enumerate(blocks):
-        if b.kind != "text" or not _is_heading_text(b.text):
-            continue
-        nxt = next((n for n in blocks[i + 1 :] if n.kind != "sep"), None)
-        if nxt is None or nxt.kind == "note":
-            continue
-        if nxt.kind == "text" and _is_heading_text(nxt.text) and not NOTES_HEADING.match(b.text):
-            continue  # two short title-like lines in a row: labels or captions, not a heading
-        prev = next((p for p in reversed(blocks[:i]) if p.kind == "text"), None)
-        if prev is not None and continues(strip_markers(prev.text), b.text, min_words=10**9):
-            continue
-        b.kind, b.level = "heading", 2
 
 
 def _looks_like_reference(text: str) -> bool:
@@ -241,7 +89,7 @@ class _Walker:
             self.paras.append(_Para(self.section, [cap]))
         self.captions.clear()
 
-    def heading(self, b: _Block) -> None:
+    def heading(self, b: Block) -> None:
         self.close()
         if NOTES_HEADING.match(b.text):
             self.in_endnotes = True
@@ -259,7 +107,7 @@ class _Walker:
         self.last_note = number
         self.prev_role = "note"
 
-    def _note_continues(self, text: str, nxt: _Block | None) -> bool:
+    def _note_continues(self, text: str, nxt: Block | None) -> bool:
         if self.last_note is None:
             return False
         last = " ".join(self.notes[self.last_note])
@@ -276,7 +124,7 @@ class _Walker:
         starts_small = text[:1].islower() or text[:1].isdigit() or text.startswith("<")
         return next_is_note and is_open(last) and (starts_small or _looks_like_reference(text))
 
-    def text(self, text: str, nxt: _Block | None, after_next: _Block | None) -> None:
+    def text(self, text: str, nxt: Block | None, after_next: Block | None) -> None:
         if self.in_endnotes:
             item = match_endnote_item(text.split("\n", 1)[0])
             if item and item[0] is not None:
@@ -334,19 +182,26 @@ def parse_document(
     path: str = "",
     record: DocumentRecord | None = None,
     content_hash: str = "",
+    meta: dict[str, Any] | None = None,
 ) -> ParsedDocument:
-    """Parse what :func:`caucasus_qa.loaders.read_text` returned (raw text; cleaned here)."""
-    if record is None:
-        record = infer_record(doc_id, text, path)
-    elif isinstance(record, CatalogRecord):  # the fields its table leaves out come from the text
-        record = record.over(infer_record(doc_id, text, record.path or path))
+    """Parse what :func:`caucasus_qa.loaders.load_document` returned (raw text; cleaned here).
+
+    The record: what the file states (``meta``: a PDF's info dictionary or title page, a Word file's
+    properties, a web page's metadata) over what is inferred from the text, and a catalog record
+    over both."""
+    if record is None or isinstance(record, CatalogRecord):
+        inferred = infer_record(doc_id, text, (record.path if record else "") or path)
+        if meta:
+            inferred = merge_record(inferred, {k: v for k, v in meta.items() if v})
+        # a catalog table's omitted fields come from the document
+        record = record.over(inferred) if record is not None else inferred
     cleaned = "\n".join(dehyphenate(line) for line in clean_text(text).split("\n"))
     vocabulary = {w.lower() for w in _WORD.findall(cleaned)}
     sentinel_text = "\n".join(
         ln if match_entry(ln.strip()) else to_sentinels(ln) for ln in cleaned.split("\n")
     )
-    blank_mode = _blank_mode(sentinel_text)
-    blocks = _split_blocks(sentinel_text, blank_mode)
+    blanks = blank_mode(sentinel_text)
+    blocks = split_blocks(sentinel_text, blanks)
     for b in blocks:
         if b.kind == "text" and "\n" in b.text and not b.text.lstrip().startswith(("- ", "* ")):
             parts = b.text.split("\n")
@@ -354,11 +209,11 @@ def parse_document(
             for part in parts[1:]:
                 joined = join_fragments(joined, part, vocabulary)
             b.text = joined
-    blocks = _drop_chrome(blocks)
-    blocks = _drop_front_matter(blocks, record)
-    _classify_headings(blocks)
+    blocks = drop_chrome(blocks)
+    blocks = drop_front_matter(blocks, record)
+    classify_headings(blocks)
 
-    walker = _Walker(blank_mode)
+    walker = _Walker(blanks)
     seq = [b for b in blocks if b.kind != "sep"]
     for i, b in enumerate(seq):
         if b.kind == "heading":
@@ -389,12 +244,18 @@ def parse_document(
     pieces: list[str] = []
     offset = 0
     unresolved: set[int] = set()
+    page = 0  # the page the text has reached (0: no page marks so far, or none at all)
     for para in walker.paras:
         raw = " ".join(unwrap_markdown(para.text(vocabulary)).split())
         body, numbers, marker_offsets = extract_markers(raw)
-        body = body.strip()
-        if not body:
+        body, breaks, marker_offsets = extract_pages(body.strip(), marker_offsets)
+        if not body.strip():
             continue
+        if breaks and breaks[0][0] > 0 and page:
+            breaks = ((0, page), *breaks)  # begins on the page the previous paragraph ended on
+        elif not breaks and page:
+            breaks = ((0, page),)
+        page = breaks[-1][1] if breaks else page
         if pieces:
             offset += 2
         paragraphs.append(
@@ -406,11 +267,15 @@ def parse_document(
                 end=offset + len(body),
                 footnotes=numbers,
                 marker_offsets=marker_offsets,
+                page_breaks=breaks,
             )
         )
         unresolved.update(n for n in numbers if n not in footnotes)
         pieces.append(body)
         offset += len(body)
+    first = next((p.page_breaks[0][1] for p in paragraphs if p.page_breaks), 0)
+    if first:  # paragraphs before the first page mark (front matter kept as text) are on its page
+        paragraphs = [p if p.page_breaks else replace(p, page_breaks=((0, first),)) for p in paragraphs]
     if not content_hash:
         content_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
     if not record.path and path:

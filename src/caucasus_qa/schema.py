@@ -70,6 +70,7 @@ class Paragraph:
     end: int
     footnotes: tuple[int, ...] = ()  # marker numbers cited in this paragraph, in order
     marker_offsets: tuple[tuple[int, int], ...] = ()  # (offset in text where the marker stood, number)
+    page_breaks: tuple[tuple[int, int], ...] = ()  # (offset in text, page) where each page starts; () unpaged
 
 
 @dataclass
@@ -105,6 +106,7 @@ class Chunk:
     prev_id: str = ""
     next_id: str = ""
     markers: tuple[tuple[int, int], ...] = ()  # (offset in ``text`` where a footnote marker stood, number)
+    pages: tuple[int, ...] = ()  # (first, last) page of a paged document's chunk; () for text files
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ class Source:
     footnotes: list[int] = field(default_factory=list)
     highlights: list[tuple[int, int]] = field(default_factory=list)  # spans in ``text`` used by the answer
     markers: list[tuple[int, int]] = field(default_factory=list)  # (offset in ``text``, footnote number)
+    pages: list[int] = field(default_factory=list)  # [first, last] page of a paged document; [] otherwise
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -172,6 +175,7 @@ class IngestReport:
     embedded_chunks: int = 0
     seconds: float = 0.0
     footnotes_resolved: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  # "skipped <file>: ..." for files it cannot read
 
     @property
     def changed(self) -> bool:

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SUPPORTED_EXTENSIONS = (".txt", ".md", ".pdf", ".html", ".htm")
+SUPPORTED_EXTENSIONS = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
 
 
 class Settings(BaseSettings):

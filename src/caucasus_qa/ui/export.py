@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..pages import page_label
 from ..present import abstention_why
 from .render import MARKER
 
@@ -62,6 +63,8 @@ def _reference(s: dict[str, Any]) -> str:
     bits = [authors, f"“{_one_line(s.get('title') or s.get('doc_id', ''))}”"]
     bits += [x for x in (s.get("venue"), s.get("date")) if x]
     where = f", § {_one_line(s['section'])}" if s.get("section") else ""
+    if s.get("pages"):
+        where += f", {page_label(s['pages'])}"  # "p. 4" / "pp. 4–5"
     quote = _one_line(s.get("text", ""))
     if len(quote) > 300:
         quote = quote[:299].rstrip() + "…"

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from ..pages import page_label
 from ..present import abstention_why
 from ..schema import Answer
 
@@ -107,6 +108,8 @@ def source_card(src: dict[str, Any], turn: int, open_: bool = True) -> str:
     authors = ", ".join(src.get("authors") or []) or "Unknown author"
     meta = " · ".join(escape(str(x)) for x in (authors, src.get("venue") or "", src.get("date") or "") if x)
     section = src.get("section") or ""
+    pages = page_label(src.get("pages") or [])  # "p. 4" / "pp. 4–5"; "" for text files
+    place = " · ".join(escape(str(x)) for x in (f"§ {section}" if section else "", pages) if x)
     passage = highlight(str(src.get("text", "")), src.get("highlights") or [])
     refs = src.get("references") or []
     ref_html = ""
@@ -125,7 +128,7 @@ def source_card(src: dict[str, Any], turn: int, open_: bool = True) -> str:
         f'<span class="cqa-title">{escape(str(src.get("title") or src.get("doc_id") or ""))}</span></summary>'
         f'<div class="cqa-card-body">'
         f'<p class="cqa-byline">{meta} {score_html}</p>'
-        + (f'<p class="cqa-section">§ {escape(str(section))}</p>' if section else "")
+        + (f'<p class="cqa-section">{place}</p>' if place else "")
         + f'<blockquote class="cqa-passage">{passage}'
         f"</blockquote>{ref_html}"
         f'<p class="cqa-docid">{escape(str(src.get("doc_id", "")))}</p>'

@@ -76,6 +76,9 @@ def validate_upload(path: Path, original_name: str, max_mb: float) -> Accepted:
     if ext == ".pdf":
         if not head.lstrip()[:5] == b"%PDF-":
             raise DocumentError(name, "not a PDF file (no %PDF- header)")
+    elif ext == ".docx":
+        if not head.startswith(b"PK\x03\x04"):
+            raise DocumentError(name, "not a Word file (.docx is a zip package; this is not one)")
     else:
         if _looks_binary(head):
             raise DocumentError(name, "binary content, not a text document")
@@ -101,8 +104,10 @@ def upload_dir(store_dir: Path) -> Path:
 
 def ingest_upload(qa: _Ingests, accepted: Accepted, store_dir: Path, known_ids: set[str]) -> Path:
     """Copy into ``<store_dir>/uploads/`` and ingest; on any failure delete the copy and re-raise."""
+    from ..ingest import doc_id_for
+
     dest = upload_dir(store_dir) / accepted.name
-    doc_id = dest.stem
+    doc_id = doc_id_for(dest)
     if doc_id in known_ids or dest.exists():
         raise DocumentError(
             accepted.name, f"a document with id {doc_id!r} already exists; remove it first or rename the file"
