@@ -9,16 +9,20 @@ from typing import Any
 import numpy as np
 import pytest
 
-from caucasus_qa.answer import (
-    KIND_CITATION,
-    KIND_GENERAL,
-    KIND_METADATA,
-    compose_answer,
-    content_words,
-    question_kind,
-    sentence_footnotes,
-)
+from caucasus_qa.answer import Composed, compose_answer
+from caucasus_qa.citing import sentence_footnotes
+from caucasus_qa.lexicon import content_words
+from caucasus_qa.query import Kind, question_kind
+from caucasus_qa.query import plan as make_plan
 from caucasus_qa.schema import DocumentRecord, Source
+from caucasus_qa.settings import Settings
+
+KIND_CITATION, KIND_GENERAL, KIND_METADATA = Kind.CITATION.value, Kind.GENERAL.value, Kind.METADATA.value
+
+
+def compose(question: str, *args: Any, **kwargs: Any) -> Composed:
+    """compose_answer over the question's plan, with the hand-weighted score (no learned model)."""
+    return compose_answer(make_plan(question, Settings().spacy_model), *args, **kwargs)
 
 _SENTENCE_END = re.compile(r"\[(\d+)\](?=\s|$)")
 
@@ -125,7 +129,7 @@ def test_questions_about_the_subject_stay_general(question: str) -> None:
 
 
 def test_best_sentence_chosen_and_duplicates_dropped() -> None:
-    c = compose_answer("How many troops did Iran move to the Armenian border?", SOURCES, BagOfWords())  # type: ignore[arg-type]
+    c = compose("How many troops did Iran move to the Armenian border?", SOURCES, BagOfWords())  # type: ignore[arg-type]
     assert c.used[0].text == "Iran moved 50,000 troops to the Armenian border in September 2022."
     assert c.text.startswith("Iran moved 50,000 troops to the Armenian border in September 2022. [1]")
     assert sum("50,000" in u.text for u in c.used) == 1  # the repeated sentence is a near-duplicate
@@ -133,7 +137,7 @@ def test_best_sentence_chosen_and_duplicates_dropped() -> None:
 
 
 def test_every_sentence_ends_with_a_valid_marker_and_spans_are_exact() -> None:
-    c = compose_answer("Where did Tehran open a consulate near the Armenian border?", SOURCES, BagOfWords())  # type: ignore[arg-type]
+    c = compose("Where did Tehran open a consulate near the Armenian border?", SOURCES, BagOfWords())  # type: ignore[arg-type]
     ranks = {s.rank for s in SOURCES}
     parts = _sentences(c.text)
     assert 1 <= len(parts) <= 4
@@ -159,7 +163,7 @@ def test_citation_answer_names_the_sentence_footnote() -> None:
         references=["Smith, Drones, 2020.", "Frantzman, Did Azerbaijan's use of Israeli weapons, 2021."],
     )
     assert sentence_footnotes(src, text.index("Around"), marker_b) == [4]
-    c = compose_answer(
+    c = compose(
         "Which source does the author cite for the 70 percent of arms from Israel?", [src], BagOfWords()
     )  # type: ignore[arg-type]
     assert c.kind == KIND_CITATION
@@ -186,7 +190,7 @@ def test_metadata_answer_from_catalog() -> None:
         _src(1, "Iran and Azerbaijan share a long border along the Aras river.", doc_id="d2"),
         _src(2, "Dr. Souleimanov is a professor of security studies in Prague.", doc_id="d1"),
     ]
-    c = compose_answer(
+    c = compose(
         "In which journal did Souleimanov's article appear?",
         sources,
         BagOfWords(),  # type: ignore[arg-type]
@@ -196,7 +200,7 @@ def test_metadata_answer_from_catalog() -> None:
     first = _sentences(c.text)[0]
     assert "Emil A. Souleimanov" in first and "Middle East Policy" in first and "2024" in first
     assert first.endswith("[2]")  # cites the passage of the document asked about
-    c2 = compose_answer(
+    c2 = compose(
         "Which website published the piece Why Azerbaijani Wins?",
         sources,
         BagOfWords(),  # type: ignore[arg-type]
@@ -212,7 +216,7 @@ def test_affiliation_answered_from_the_record() -> None:
         "d1": DocumentRecord(doc_id="d1", title="Implications", authors=("T. Klaleche",), affiliation=aff)
     }
     sources = [_src(1, "Iran is located in a turbulent regional environment.", doc_id="d1")]
-    asked = compose_answer(
+    asked = compose(
         "At which university does Klaleche study?",
         sources,
         BagOfWords(),  # type: ignore[arg-type]
@@ -220,7 +224,7 @@ def test_affiliation_answered_from_the_record() -> None:
     )
     assert asked.kind == KIND_METADATA and asked.answered_by_record
     assert f"{aff}. [1]" in asked.text
-    not_asked = compose_answer(
+    not_asked = compose(
         "Who wrote Implications?",
         sources,
         BagOfWords(),  # type: ignore[arg-type]
@@ -230,7 +234,7 @@ def test_affiliation_answered_from_the_record() -> None:
 
 
 def test_no_passages_no_answer() -> None:
-    c = compose_answer("Anything?", [], BagOfWords())  # type: ignore[arg-type]
+    c = compose("Anything?", [], BagOfWords())  # type: ignore[arg-type]
     assert c.text == "" and c.used == []
 
 
@@ -324,7 +328,7 @@ def test_real_follow_up_is_rewritten(qa: Any) -> None:
 
 
 def test_document_names_find_surnames_and_acronyms_as_the_record_scan_did():
-    from caucasus_qa.answer import DocumentNames, stem, words
+    from caucasus_qa.lexicon import DocumentNames, stem, words
     from caucasus_qa.schema import DocumentRecord
 
     records = {
@@ -357,7 +361,7 @@ def test_why_answer_quotes_the_two_sentences_after_the_one_matching_the_question
         "Israeli arms give Baku a qualitative edge over Yerevan. Wine exports rose in spring. "
         "Tourism also grew."
     )
-    c = compose_answer(
+    c = compose(
         "Why will Baku keep cultivating its ties with Israel despite the truce?",
         [_src(1, text)],
         BagOfWords(),

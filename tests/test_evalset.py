@@ -279,7 +279,7 @@ def test_good_line_accepted(tmp_path: Path) -> None:
     [
         ({"answer": None}, "answer"),
         ({"type": "trivia"}, "type"),
-        ({"split": "train"}, "split"),
+        ({"split": "holdout"}, "split"),
         ({"doc": "999_missing.txt"}, "doc"),
         ({"evidence": []}, "evidence"),
         ({"keywords": []}, "keywords"),

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from caucasus_qa.answer import CONTEXT_LABEL, content_words, main_question, question_kind
+from caucasus_qa.lexicon import content_words
+from caucasus_qa.query import CONTEXT_LABEL, main_question, question_kind
 from caucasus_qa.rewrite import is_follow_up, rewrite_query
 from caucasus_qa.schema import DocumentRecord
 

@@ -204,7 +204,7 @@ def test_retriever_rescores_the_top_chunks_by_their_best_sentence(qa):
 def test_stored_sentence_spans_are_the_punkt_sentences_of_the_chunk_and_only_of_it(qa):
     from dataclasses import replace
 
-    from caucasus_qa.answer import _sentence_pieces
+    from caucasus_qa.candidates import _sentence_pieces
 
     ans = qa.ask("How does Iran view Israel's presence in Azerbaijan?", top_k=5)
     for src in ans.sources:

@@ -1,4 +1,13 @@
-"""Abstention: decide from a few scale-free features whether the passages answer the question.
+"""Judge stage: does the draft answer the question, or should the assistant abstain, and why?
+
+With the learned models (the default, :mod:`caucasus_qa.scorer`) a calibrated logistic regression
+over the draft's :data:`~caucasus_qa.features.JUDGE_FEATURES` gives the probability that the
+passages do *not* answer; above the threshold fitted on the training split (at most 5 % false
+abstention there) the assistant abstains, and :func:`explain` names what was missing: "asks for a
+person's name; no person is named in the best sentences near 'commander'". Without a models file the
+hand-set floors below decide, as before the models existed.
+
+The hand-set floors:
 
 Features (all computed by the answer stage, none tied to the retriever's score scale):
 
@@ -25,7 +34,10 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from .answer import Composed
+from .features import JUDGE_FEATURES
+from .query import TYPE_NOUN, QueryPlan
 from .schema import Source
+from .scorer import Models
 
 
 class AbstainSettings(Protocol):
@@ -124,3 +136,40 @@ def not_found(sources: Sequence[Source], listed: int = 3) -> str:
         return NOT_FOUND
     closest = "; ".join(f"[{s.rank}] {s.citation}" for s in sources[:listed])
     return f"{NOT_FOUND} The closest passages are {closest}."
+
+
+def judge(composed: Composed, plan: QueryPlan, models: Models) -> Decision:
+    """Abstain when the judge's probability that the passages do not answer exceeds its threshold."""
+    if composed.judge.size != len(JUDGE_FEATURES):
+        return Decision(True, ("no sentence of the passages could be quoted",), 0.0)
+    p_not = float(models.judge.probabilities(composed.judge[None, :])[0])
+    abstain = p_not > models.threshold
+    return Decision(abstain, tuple(explain(composed, plan, p_not)) if abstain else (), 1.0 - p_not)
+
+
+def explain(composed: Composed, plan: QueryPlan, p_not: float) -> list[str]:
+    """What the passages lack, in words: the missing answer type first, then the other gaps."""
+    f = dict(zip(JUDGE_FEATURES, composed.judge.tolist(), strict=True))
+    reasons: list[str] = []
+    if f["typed"] and not f["typed_found"]:
+        noun = TYPE_NOUN.get(plan.answer_type, "a specific answer")
+        near = f" near '{plan.focus}'" if plan.focus else ""
+        what = {
+            "a person's name": "no person is named",
+            "a date": "no date is given",
+            "a figure": "no figure is given",
+        }
+        missing = what.get(noun, f"none is named ({noun.removeprefix('a ').removeprefix('an ')})")
+        reasons.append(f"asks for {noun}; {missing} in the best sentences{near}")
+    if not composed.passage_support:
+        reasons.append("no passage mentions all the names in the question")
+    if not composed.quantity_support:
+        reasons.append("a quantity is asked for and no sentence has a number beside what it counts")
+    if f["best_agreement"] < 1.0 and not reasons:
+        reasons.append("the best sentence is about other actors than the question's")
+    if not reasons:
+        reasons.append(
+            f"the closest sentence matches the question weakly (similarity {f['best_similarity']:.2f})"
+        )
+    reasons.append(f"answer model: {1.0 - p_not:.2f} that the passages answer it")
+    return reasons

@@ -11,28 +11,23 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .abstain import NOT_FOUND, Evidence, decide, evidence, not_found
-from .answer import (
-    FRONT_MATTER,
-    KIND_METADATA,
-    ComposeConfig,
-    DocumentNames,
-    Lexicon,
-    SentenceVectors,
-    compose_answer,
-    question_kind,
-    which_document,
-)
+from .abstain import NOT_FOUND, decide, evidence, judge, not_found
+from .answer import FRONT_MATTER, ComposeConfig, Composed, compose_answer
+from .candidates import SentenceVectors
 from .embed import SentenceTransformerEmbedding, build_embedding
+from .entities import Entity
 from .errors import QuestionError
-from .focus import entities_supported, quantity_supported
+from .lexicon import DocumentNames, Lexicon, which_document
 from .llm import LLMClient, LLMError, validate_citations
 from .manifest import Manifest
 from .model_info import model_info
 from .pages import page_label
+from .query import Kind, QueryPlan
+from .query import plan as make_plan
 from .retrieve import Hit, HybridRetriever
 from .rewrite import rewrite_query
 from .schema import Answer, DocumentRecord, IngestReport, Source
+from .scorer import Models, load_models
 from .sentvec import SentenceLookup, SentenceStore, sentence_dir
 from .settings import Settings
 from .store import Store
@@ -41,6 +36,15 @@ if TYPE_CHECKING:
     from .ingest import Ingestor
 
 __all__ = ["NOT_FOUND", "Assistant", "DocumentInfo", "dumps"]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A question's plan, its passages and the composed answer before the judge has spoken."""
+
+    plan: QueryPlan
+    sources: list[Source]
+    composed: Composed
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class Assistant:
         self._sentence_vectors: SentenceVectors | None = None
         self._sentence_lookup: tuple[Manifest, SentenceLookup] | None = None
         self._indexed: Manifest | None = None  # manifest version whose store was seen non-empty
-        self.last_evidence: Evidence | None = None  # abstention features of the latest answer
+        self._models: tuple[Models | None] | None = None
         self._llm: LLMClient | None = None
 
     # -- lazily built parts -----------------------------------------------------------------
@@ -307,31 +311,73 @@ class Assistant:
         yield from self._stream_synthesis(client, self.chat(messages, top_k=top_k, docs=docs))
 
     # -- helpers ----------------------------------------------------------------------------
-    def _answer(self, question: str, sources: list[Source]) -> tuple[str, bool, list[Source], list[str]]:
-        """Extractive answer (or abstention), the sources with the quoted sentences highlighted, and
-        the reasons for an abstention."""
+    def models(self) -> Models | None:
+        """The learned sentence scorer and judge (None when ``answer_learned`` is off)."""
+        if self._models is None:
+            s = self.settings
+            self._models = (
+                (load_models(str(s.answer_models) if s.answer_models else None),)
+                if s.answer_learned
+                else (None,)
+            )
+        return self._models[0]
+
+    def use_models(self, models: Models | None) -> None:
+        """Answer with ``models`` from now on (None: the hand-weighted score and floors)."""
+        self._models = (models,)
+
+    def plan(self, question: str) -> QueryPlan:
+        """The typed plan of ``question`` (see :mod:`caucasus_qa.query`)."""
+        return make_plan(question, self.settings.spacy_model)
+
+    def draft(self, question: str, top_k: int | None = None, docs: Sequence[str] | None = None) -> Draft:
+        """Plan, retrieve and compose, without judging: what ``caucasus-qa train`` learns from."""
+        question = self._check_question(question)
+        k = self._check_top_k(top_k)
+        self._ensure_index()
+        with self._one_manifest():
+            hits = self._retrieve(question, k, self._check_docs(docs))
+            sources = [self._source(rank, h) for rank, h in enumerate(hits, start=1)]
+            return self._compose(self.plan(question), sources)
+
+    def _compose(self, the_plan: QueryPlan, sources: list[Source]) -> Draft:
         sources = [self._with_markers(s) for s in sources]
-        if question_kind(question) == KIND_METADATA and len(sources) > 1:
-            sources = self._front_matter(question, sources)
+        if the_plan.kind is Kind.METADATA and len(sources) > 1:
+            sources = self._front_matter(the_plan.question, sources)
+        retriever = self._current_retriever()
         composed = compose_answer(
-            question,
+            the_plan,
             sources,
             self.embedding,
             lexicon=self._lexicon(),
             records=self._records(),
-            config=ComposeConfig(max_sentences=self.settings.answer_max_sentences),
+            config=ComposeConfig(
+                max_sentences=self.settings.answer_max_sentences,
+                keep_within=self.settings.answer_keep_within if self.models() else ComposeConfig.keep_within,
+            ),
             vectors=self._vectors,
-            query_vector=self._current_retriever().query_vector(question),
+            query_vector=retriever.query_vector(the_plan.query),
             names=self._names(),
+            entities={s.rank: self._entities(s) for s in sources},
+            models=self.models(),
+            ignore=retriever.alias_names,
         )
-        texts = [s.text for s in sources]
-        self.last_evidence = evidence(
-            composed,
-            sources[0].score if sources else 0.0,
-            entity_support=entities_supported(question, texts, self._current_retriever().alias_names),
-            quantity_support=quantity_supported(question, texts),
-        )
-        decision = decide(self.last_evidence, self.settings)
+        return Draft(the_plan, sources, composed)
+
+    def _answer(self, question: str, sources: list[Source]) -> tuple[str, bool, list[Source], list[str]]:
+        """Extractive answer (or abstention), the sources with the quoted sentences highlighted, and
+        the reasons for an abstention."""
+        draft = self._compose(self.plan(question), sources)
+        composed, sources = draft.composed, draft.sources
+        models = self.models()
+        if models is not None:
+            decision = judge(composed, draft.plan, models)
+        else:
+            ev = evidence(composed, sources[0].score if sources else 0.0)
+            ev = replace(
+                ev, entity_support=composed.passage_support, quantity_support=composed.quantity_support
+            )
+            decision = decide(ev, self.settings)
         if (not composed.used or decision.abstain) and not composed.answered_by_record:
             reasons = list(decision.reasons) or ["no sentence of the passages could be quoted"]
             return not_found(sources), True, sources, reasons
@@ -339,6 +385,19 @@ class Assistant:
         for c in composed.used:
             spans.setdefault(c.source_rank, []).append((c.start, c.end))
         return composed.text, False, [replace(s, highlights=spans.get(s.rank, [])) for s in sources], []
+
+    def _entities(self, source: Source) -> list[Entity]:
+        """Entity spans (found at ingest) of every indexed chunk the passage contains, in its text."""
+        rows = self._sentence_lookup_now().rows(source.doc_id)
+        out: set[Entity] = set()
+        for chunk in self.manifest().chunks_of(source.doc_id):
+            row = rows.get(chunk.chunk_id)
+            if row is None or not row.entities:
+                continue
+            at = source.text.find(chunk.text) if chunk.text else -1
+            if at >= 0:
+                out.update((at + a, at + b, cls) for a, b, cls in row.entities)
+        return sorted(out)
 
     def _with_markers(self, source: Source) -> Source:
         """Footnote markers (and aligned references) of every indexed chunk the passage contains."""

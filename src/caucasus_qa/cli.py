@@ -72,6 +72,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baselines", action="store_true", help="skip the naive and BM25 baselines")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.add_argument("--report", type=Path, metavar="DIR", help="write report.md and PNG charts to DIR")
+    p.add_argument(
+        "--train-cv",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="add the training split's cross-validated answer metrics (default: with --report)",
+    )
+
+    p = sub.add_parser("train", help="fit the sentence scorer and abstention judge on the training split")
+    _common(p)
+    p.add_argument("--file", type=Path, help="training questions (default: eval/train.jsonl)")
+    p.add_argument("--out", type=Path, help="models file to write (default: the package's scorer.json)")
+    p.add_argument("--max-false-abstention", type=float, default=0.05, help="judge threshold target")
+    p.add_argument("-C", type=float, default=1.0, dest="c", help="inverse regularisation strength")
+    p.add_argument("--check", action="store_true", help="exit 1 when the fitted file differs from --out")
+    p.add_argument("--json", action="store_true", help="print the fitted weights as JSON")
 
     p = sub.add_parser("serve", help="open the chat UI")
     _common(p)
@@ -169,6 +184,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     progress = None if args.json else (lambda m: print(m, file=sys.stderr))
     qa = _assistant(args)
     result = run_eval(qa, questions, conversations, args.top_k, not args.no_baselines, progress)
+    train_file = DEFAULT_EVAL_DIR / "train.jsonl"
+    if (args.report is not None if args.train_cv is None else args.train_cv) and train_file.exists():
+        from .evaluation.train import train_cv
+
+        if progress:
+            progress("train-cv: the training split, each question answered by models fitted without it")
+        result["answers_by_split"]["train-cv"] = train_cv(qa, train_file, args.top_k)
     if args.report:
         split = f" --split {args.split}" if args.split else ""
         command = f"caucasus-qa eval{split} --top-k {args.top_k} --report {args.report}"
@@ -181,6 +203,45 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from .errors import InputError
+    from .evaluation.questions import DEFAULT_EVAL_DIR, load_questions
+    from .evaluation.train import collect, fit_models, summary
+    from .scorer import DEFAULT_PATH
+
+    path = args.file or DEFAULT_EVAL_DIR / "train.jsonl"
+    questions = [q for q in load_questions(path) if q.split == "train"]
+    if not questions:
+        raise InputError(f"{path}: no questions of the train split")
+    if not 0.0 <= args.max_false_abstention < 1.0:
+        raise InputError("--max-false-abstention: must be in [0, 1)")
+    say = None if args.json else (lambda m: print(m, file=sys.stderr))
+    qa = _assistant(args)
+    qa.use_models(None)  # the training set is drafted with the hand-weighted score
+    if say:
+        say(f"drafting {len(questions)} training questions")
+    examples = collect(qa, questions, say=say)
+    models = fit_models(examples, args.max_false_abstention, args.c)
+    out = args.out or DEFAULT_PATH
+    text = models.dumps()
+    if args.check:
+        same = out.exists() and out.read_text(encoding="utf-8") == text
+        print(f"{out}: {'reproduced exactly' if same else 'DIFFERS from the fitted models'}")
+        return 0 if same else 1
+    out.write_text(text, encoding="utf-8")
+    if args.json:
+        _print_json(summary(models))
+    else:
+        print(f"wrote {out}")
+        for name, weights in (("sentence", models.sentence), ("judge", models.judge)):
+            print(
+                f"{name}: "
+                + ", ".join(f"{f} {w:+.2f}" for f, w in zip(weights.features, weights.coef, strict=True))
+            )
+        print(f"judge threshold {models.threshold:.4f}; {models.meta}")
+    return 0
+
+
 COMMANDS = {
     "ingest": cmd_ingest,
     "ask": cmd_ask,
@@ -188,6 +249,7 @@ COMMANDS = {
     "remove": cmd_remove,
     "serve": cmd_serve,
     "eval": cmd_eval,
+    "train": cmd_train,
 }
 
 

@@ -77,7 +77,7 @@ def _words(text: str) -> list[str]:
     return out
 
 
-def _keys_in(text: str) -> set[str]:
+def keys_in(text: str) -> set[str]:
     words = _words(text)
     keys = {ALIASES.get(w, w) for w in words}
     low = text.lower()
@@ -120,7 +120,7 @@ def entities_supported(question: str, passages: Sequence[str], ignore: Container
     if not wanted:
         return True
     for text in passages:
-        keys = _keys_in(text)
+        keys = keys_in(text)
         if all(w in keys or all(p in keys for p in w.split()) for w in wanted):
             return True
     return False

@@ -28,6 +28,7 @@ from . import bm25
 from .catalog import load_catalog
 from .chunk import Chunker, to_node
 from .embed import SentenceTransformerEmbedding
+from .entities import tag_in_background, with_entities
 from .errors import DocumentError, InputError, StoreError
 from .loaders import load_document
 from .manifest import DocEntry, Manifest, file_stat, gc_paused, read_chunks, settled_stat
@@ -479,6 +480,8 @@ class Ingestor:
         reuse = store.embeddings_for([n.node_id for n in nodes if n.node_id in old_ids])
         todo = [n for n in nodes if n.node_id not in reuse]
         rows: Rows = {}  # sentence vectors of this group's chunks (see sentvec.py)
+        # named entities of the new chunks, tagged on a thread while they are embedded (entities.py)
+        tagging = tag_in_background({n.node_id: n.get_content() for n in todo}, self.settings.spacy_model)
         if todo:
             embedding = self.load_embedding()
             texts = [n.get_content(MetadataMode.EMBED) for n in todo]
@@ -502,6 +505,8 @@ class Ingestor:
         for node in nodes:
             if node.embedding is None:
                 node.embedding = reuse[node.node_id]
+        chunk_texts = {n.node_id: n.get_content() for n in nodes}
+        rows = with_entities(rows, tagging.result(), chunk_texts, self.settings.spacy_model)
         report.embedded_chunks += len(todo)
         for p in group:
             sentences.write(

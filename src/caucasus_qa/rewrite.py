@@ -20,7 +20,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .answer import CONTEXT_LABEL, STOPWORDS, content_words, main_question, which_document
+from .lexicon import STOPWORDS, content_words, which_document
+from .query import CONTEXT_LABEL, main_question
 from .schema import DocumentRecord
 
 _ELLIPTIC_START = re.compile(

@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .chunk import sentence_spans
+from .entities import Entity
 from .settings import Settings
 
 SLICE = 256  # texts per forward call: bounds the token embeddings held at once (256 x 256 x 384)
@@ -132,6 +133,8 @@ class ChunkRow(NamedTuple):
     spans: np.ndarray  # (m, 2) sentence spans in the chunk text
     vectors: np.ndarray  # (m, dim) sentence vectors
     chunk: np.ndarray | None = None  # (dim,) the chunk's own vector, as in Chroma (None: older file)
+    # named entities of the chunk text, (start, end, class), found at ingest (None: older file)
+    entities: tuple[Entity, ...] | None = None
 
 
 Rows = dict[str, ChunkRow]  # chunk id -> its row
@@ -170,11 +173,16 @@ class SentenceStore:
             return {}
         if got is None:
             return {}
-        ids, counts, spans, vecs, chunks = got
+        ids, counts, spans, vecs, chunks, ents = got
         rows: Rows = {}
         at = 0
         for i, (cid, n) in enumerate(zip(ids, counts, strict=True)):
-            rows[cid] = ChunkRow(spans[at : at + n], vecs[at : at + n], None if chunks is None else chunks[i])
+            rows[cid] = ChunkRow(
+                spans[at : at + n],
+                vecs[at : at + n],
+                None if chunks is None else chunks[i],
+                None if ents is None else ents[i],
+            )
             at += n
         return rows
 
@@ -191,9 +199,15 @@ class SentenceStore:
         dim = int(vecs.shape[1])
         chunk_vecs = [rows[c].chunk for c in ids]
         with_chunks = all(v is not None for v in chunk_vecs)
-        header = json.dumps(
-            {"ids": ids, "counts": [len(rows[c].spans) for c in ids], "dim": dim, "chunks": with_chunks}
-        ).encode()
+        head: dict[str, Any] = {
+            "ids": ids,
+            "counts": [len(rows[c].spans) for c in ids],
+            "dim": dim,
+            "chunks": with_chunks,
+        }
+        if all(rows[c].entities is not None for c in ids):
+            head["ents"] = [[list(e) for e in rows[c].entities or ()] for c in ids]
+        header = json.dumps(head, ensure_ascii=False).encode()
         header += b" " * (-(len(self.MAGIC) + 8 + len(header)) % 8)  # arrays start 8-aligned
         fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=self.SUFFIX)
         try:
@@ -238,8 +252,11 @@ def _file_key(doc_id: str) -> str:
     return hashlib.sha256(doc_id.encode()).hexdigest()[:24]
 
 
-# ids, sentences per chunk, spans, sentence vectors (float16), chunk vectors (float32) or None
-Decoded = tuple[list[str], list[int], np.ndarray, np.ndarray, np.ndarray | None]
+# ids, sentences per chunk, spans, sentence vectors (float16), chunk vectors (float32) or None,
+# entities per chunk or None
+Decoded = tuple[
+    list[str], list[int], np.ndarray, np.ndarray, np.ndarray | None, list[tuple[Entity, ...]] | None
+]
 
 
 def _decode(data: bytes, magic: bytes) -> Decoded | None:
@@ -263,7 +280,10 @@ def _decode(data: bytes, magic: bytes) -> Decoded | None:
     chunks = None
     if chunk_bytes:
         chunks = np.frombuffer(data, dtype="<f4", count=k * dim, offset=at).reshape(k, dim)
-    return ids, counts, spans, vecs, chunks
+    ents = None
+    if isinstance(head.get("ents"), list) and len(head["ents"]) == k:
+        ents = [tuple((int(a), int(b), str(c)) for a, b, c in row) for row in head["ents"]]
+    return ids, counts, spans, vecs, chunks, ents
 
 
 def _read_legacy(path: Path) -> Decoded | None:
@@ -273,7 +293,7 @@ def _read_legacy(path: Path) -> Decoded | None:
             ids, counts, spans, vecs = f["chunk_ids"], f["counts"], f["spans"], f["vectors"]
     except (OSError, ValueError, KeyError):
         return None
-    return [str(i) for i in ids.tolist()], counts.tolist(), spans, vecs, None
+    return [str(i) for i in ids.tolist()], counts.tolist(), spans, vecs, None, None
 
 
 class SentenceLookup:
@@ -313,7 +333,7 @@ class SentenceLookup:
         found = self._texts.get(doc_id)
         if found is None:
             found = {}
-            for cid, (spans, vecs, _) in rows.items():
+            for cid, (spans, vecs, *_) in rows.items():
                 text = self.chunk_text(cid) or ""
                 for (a, b), v in zip(spans.tolist(), vecs, strict=True):
                     found.setdefault(text[a:b], v)

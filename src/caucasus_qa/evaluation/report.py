@@ -50,6 +50,30 @@ def answer_type_table(result: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+SPLIT_COLUMNS = (("train-cv", "train (5-fold CV)"), ("dev", "dev"), ("test", "test"))
+ANSWER_ROWS = (
+    ("questions", "questions"),
+    ("keyword_recall", "keyword recall (answerable)"),
+    ("abstention_recall", "abstention on unanswerable"),
+    ("false_abstention", "false abstention (answerable)"),
+    ("accuracy", "accuracy"),
+    ("precision", "precision (correct / answered)"),
+)
+
+
+def split_table(result: dict[str, Any]) -> list[list[str]]:
+    """Answer metrics with one column per split: train (cross-validated), dev, test."""
+    per = result.get("answers_by_split") or {}
+    cols = [(k, label) for k, label in SPLIT_COLUMNS if k in per]
+    if not cols:
+        return []
+    rows = [["answers", *(label for _, label in cols)]]
+    for key, label in ANSWER_ROWS:
+        cells = [per[k].get(key, 0.0) for k, _ in cols]
+        rows.append([label, *(f"{v:.0f}" if key == "questions" else f"{v:.3f}" for v in cells)])
+    return rows
+
+
 def _abstention_line(a: dict[str, Any]) -> str:
     return "abstention precision {:.3f}, recall {:.3f}, false abstention {:.3f} ({:.0f} answered)".format(
         a["abstention_precision"], a["abstention_recall"], a.get("false_abstention", 0.0), a["answered"]
@@ -76,6 +100,9 @@ def text_report(result: dict[str, Any]) -> str:
     per_type = answer_type_table(result)
     if len(per_type) > 1:
         out += ["", "per type, answer keyword recall:", *_text_table(per_type), ""]
+    splits = split_table(result)
+    if splits:
+        out += ["answers by split:", *_text_table(splits), ""]
     lat = result["latency"]
     out.append(
         "latency (warm): retrieve p50 {:.1f} ms, p95 {:.1f} ms; embed question alone p50 {:.1f} ms, "
@@ -148,6 +175,16 @@ def write_report(result: dict[str, Any], folder: str | Path, command: str = "") 
     per_type = answer_type_table(result)
     if len(per_type) > 1:
         md += ["Keyword recall per question type:", "", *_md_table(per_type), ""]
+    splits = split_table(result)
+    if splits:
+        md += [
+            "By split: the training questions are answered by models fitted on the other four folds "
+            "(`caucasus-qa train` fits on all of them); dev chose the features and settings; test is "
+            "reported once.",
+            "",
+            *_md_table(splits),
+            "",
+        ]
     md += [
         "## Latency (warm, this machine)",
         "",

@@ -137,6 +137,7 @@ def run_eval(
 
     say(f"ours: {len(questions)} questions through Assistant.ask")
     outcomes: list[M.AnswerOutcome] = []
+    by_split: dict[str, tuple[list[M.AnswerOutcome], list[float]]] = {}  # split -> outcomes, recalls
     keyword_recalls: dict[str, list[float]] = {}  # question type -> recall of each answer
     retrieve_s: list[float] = []
     embed_s: list[float] = []
@@ -151,9 +152,12 @@ def run_eval(
         unans = q.type == "unanswerable"
         correct = M.answer_correct(ans.answer, ans.abstained, q.keywords, unans)
         outcomes.append(M.AnswerOutcome(ans.abstained, correct, unans))
+        split_outcomes, split_recalls = by_split.setdefault(q.split, ([], []))
+        split_outcomes.append(outcomes[-1])
         if not unans:
             recall = M.answer_keyword_recall(ans.answer, ans.abstained, q.keywords)
             keyword_recalls.setdefault(q.type, []).append(recall)
+            split_recalls.append(recall)
             row = score(q, _passages_of(ans.sources), flags[q.id])
             systems["hybrid"].rows.append(row)
         per_question.append(
@@ -212,6 +216,10 @@ def run_eval(
             if s.rows
         },
         "answers": answers,
+        "answers_by_split": {
+            split: {**M.answer_scores(outs), "keyword_recall": M.mean(recs), "questions": float(len(outs))}
+            for split, (outs, recs) in sorted(by_split.items())
+        },
         "keyword_recall_by_type": {
             t: {"n": len(rs), "keyword_recall": M.mean(rs)} for t, rs in sorted(keyword_recalls.items())
         },

@@ -1,0 +1,334 @@
+"""Question understanding: one typed, frozen :class:`QueryPlan` per question, built here alone.
+
+The plan holds what the later stages need to know about a question: its kind (citation, metadata,
+general), the type of answer it expects, the head of its focus phrase ("commander" in "who was the
+commander of …"), its named entities, and flags (why, compound, a number expected). Retrieval,
+answer composition and abstention read the plan instead of matching the wording again.
+
+The expected answer type is read from spaCy's dependency parse (the wh-word and the head noun of
+the phrase it determines or asks about), not from phrasings of known questions: "which companies",
+"the name of the diplomat", "in what year" and "how many troops" are typed by the class of their
+head noun, whatever the rest of the sentence says. The noun classes below are general English
+(people, organisations, places, times, measures, products), not words of this corpus.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from .entities import load_pipeline
+
+
+class Kind(StrEnum):
+    GENERAL = "general"
+    CITATION = "citation"
+    METADATA = "metadata"
+
+
+class AnswerType(StrEnum):
+    PERSON = "person"
+    ORG = "org"
+    PLACE = "place"
+    DATE = "date"
+    NUMBER = "number"  # count, amount, percentage, money, duration
+    PRODUCT = "product"  # a weapon model, a system
+    QUOTE = "quote"  # what someone said
+    REASON = "reason"
+    LIST = "list"
+    CITATION = "citation"
+    RECORD = "record"  # who wrote it, where and when it was published
+    DESCRIPTION = "description"
+
+
+#: types whose answer is a named thing, a date or a figure: checked against the entities of sentences
+ENTITY_TYPES = frozenset(
+    {
+        AnswerType.PERSON,
+        AnswerType.ORG,
+        AnswerType.PLACE,
+        AnswerType.DATE,
+        AnswerType.NUMBER,
+        AnswerType.PRODUCT,
+    }
+)
+#: the eval set's question types that correspond to answer types
+EVAL_TYPE: dict[AnswerType, str] = {
+    AnswerType.REASON: "why",
+    AnswerType.LIST: "list",
+    AnswerType.CITATION: "citation",
+    AnswerType.RECORD: "metadata",
+}
+#: how an abstention names what was asked for
+TYPE_NOUN: dict[AnswerType, str] = {
+    AnswerType.PERSON: "a person's name",
+    AnswerType.ORG: "an organisation or company",
+    AnswerType.PLACE: "a place",
+    AnswerType.DATE: "a date",
+    AnswerType.NUMBER: "a figure",
+    AnswerType.PRODUCT: "a model or system",
+    AnswerType.QUOTE: "someone's words",
+}
+
+
+def _set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Head nouns by the class of thing they name (singular and plural; the question parse has no lemmas).
+_NOUN_CLASS: dict[AnswerType, frozenset[str]] = {
+    AnswerType.PERSON: _set(
+        """person persons people man men woman women individual individuals leader leaders commander
+        commanders minister ministers president presidents official officials diplomat diplomats general
+        generals spokesman spokesperson spokeswoman ambassador ambassadors envoy envoys chief chiefs head
+        officer officers analyst analysts scholar scholars expert experts journalist journalists politician
+        politicians negotiator negotiators mediator mediators representative representatives adviser
+        advisers advisor advisors agent agents founder founders director directors governor governors
+        ruler rulers cleric clerics soldier soldiers gunman gunmen attacker attackers assassin killer
+        perpetrator perpetrators suspect suspects victim victims owner owners executive executives
+        chairman chairwoman secretary deputy deputies member members premier lawmaker lawmakers senator
+        senators figure_person successor predecessor author_person whom who"""
+    ),
+    AnswerType.ORG: _set(
+        """company companies firm firms corporation corporations organization organizations organisation
+        organisations group groups agency agencies institution institutions party parties bank banks
+        ministry ministries manufacturer manufacturers contractor contractors supplier suppliers producer
+        producers operator operators conglomerate consortium enterprise enterprises militia militias
+        movement movements network networks newspaper newspapers outlet outlets channel channels
+        university universities institute institutes unit units service services"""
+    ),
+    AnswerType.PLACE: _set(
+        """city cities town towns village villages country countries state states nation nations region
+        regions province provinces district districts territory territories area areas place places
+        location locations site sites port ports base bases border borders capital capitals island
+        islands airport airports airfield airfields facility facilities where"""
+    ),
+    AnswerType.DATE: _set("year years month months day days date dates decade decades century time when"),
+    AnswerType.NUMBER: _set(
+        """number numbers percentage percentages percent share proportion amount amounts figure figures
+        sum total quantity count cost costs price prices value volume rate size budget population level
+        levels worth"""
+    ),
+    AnswerType.PRODUCT: _set(
+        """model models system systems weapon weapons drone drones missile missiles aircraft plane planes
+        jet jets tank tanks rifle rifles vehicle vehicles munition munitions brand variant"""
+    ),
+}
+# Nouns that only point at their complement: "the name of the diplomat", "what kind of drones".
+_LOOK_THROUGH = _set("name names identity kind kinds type types sort form one ones exact precise")
+_LIST_VERBS = _set("list name enumerate identify mention outline give")
+_SAY_VERBS = _set("say said says state stated declare declared tell told remark remarked quote quoted")
+_HOW_NUMBER = _set("many much long far large big old")
+
+# -- wording patterns: the kinds of question whose answer is not a sentence about the subject ----
+_SOURCE_NOUN = r"(?:sources?|stud(?:y|ies)|reports?|works?|research|publications?|papers?|books?|references?)"
+CITATION_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\bcit(?:e|es|ed|ing)\b",
+        rf"\b(?:which|what|whose) (?:\w+ )?{_SOURCE_NOUN}\b.*\brel(?:y|ies|ied|ying) on\b",
+        r"\brel(?:y|ies|ied|ying) on\b.*\bfor (?:the|this|that|his|her|its|their) (?:\w+ )?"
+        r"(?:figure|claim|number|estimate|data|statistics?|account|statement|quote|assertion)\b",
+        r"\b(?:foot|end)?notes?\b",
+        r"\breferences?\b",
+        rf"\b(?:which|what) {_SOURCE_NOUN}\b.*\b(?:does|did|do)\b",
+        rf"\b(?:which|what|whose) (?:(?!funding)\w+ )?{_SOURCE_NOUN} "
+        r"(?:back|support|underpin|substantiat|corroborat|document|ground|underl[iy])\w*",
+        r"\bwhere (?:does|did) .* (?:take|get|draw|borrow) .* from\b",
+        r"\bsource (?:for|of|behind) (?:that|this|these|those|the|his|her|its|their)\b",
+    )
+]
+METADATA_PATTERNS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\bwho (?:wrote|authored|is the author|are the authors)\b",
+        r"\b(?:written|authored|published|appeared?|carried(?! out))\b"
+        r".*\b(?:by|in|when|where|year|journal|website|blog)\b",
+        r"\b(?:when|what date|what day|what year) was\b.*\b(?:published|written|posted|released)\b",
+        r"\b(?:published|written|posted|released)\s*\?*\s*$",
+        r"\b(?:which|what) (?:journal|website|site|outlet|venue|publisher|institution'?s? blog|blog)\b",
+        r"\b(?:what|which) (?:type|kind|sort|form) of (?:publication|document|piece|text|writing)\b",
+        r"\b(?:publication date|date of publication)\b",
+        r"\b(?:affiliation|affiliated|funding|funded|editorial team|teach|teaches|professor)\b",
+        r"\b(?:at|for|with|in) (?:which|what) (?:university|institute|faculty|department|college)\b",
+        r"\b(?:thank|thanks|thanked|acknowledge[sd]?|grateful)\b",
+        r"\bwho is the author\b",
+    )
+]
+ASKS_AFFILIATION = re.compile(
+    r"\b(?:affiliat\w*|universit\w*|institut\w*|faculty|department|college|professor|teach\w*"
+    r"|(?:where|for whom|for which \w+) (?:does|did) (?:the author|\w+) work)\b",
+    re.IGNORECASE,
+)
+EXPECTS_NUMBER = re.compile(
+    r"\b(?:how (?:many|much|long|large|big|far)|what (?:year|percentage|share|proportion|rate|number|amount)|"
+    r"in what year|in which year)\b",
+    re.IGNORECASE,
+)
+_WHY = re.compile(
+    r"^\s*(?:and\s+)?(?:why|what (?:reasons?|motives?|explains)|for what reason|how come)\b", re.I
+)
+_COMPOUND = re.compile(r"\b(?:differ|differences?|compare|comparison|contrast)\b|,\s*and\s+\w+", re.I)
+
+#: how rewrite.py marks the earlier question carried along with a follow-up
+CONTEXT_LABEL = "follow-up to:"
+
+
+def split_context(query: str) -> tuple[str, str]:
+    """A rewritten follow-up as (the question actually asked, the earlier question it carries)."""
+    cut = query.find(f" ({CONTEXT_LABEL} ")
+    if cut < 0:
+        return query, ""
+    return query[:cut], query[cut + len(CONTEXT_LABEL) + 3 :].rstrip(")")
+
+
+def main_question(query: str) -> str:
+    """A rewritten follow-up without the context it carries (the question actually asked)."""
+    return split_context(query)[0]
+
+
+def question_kind(question: str) -> str:
+    """``citation``, ``metadata`` or ``general``, from the wording of the question (context ignored)."""
+    question = main_question(question)
+    if any(p.search(question) for p in CITATION_PATTERNS):
+        return Kind.CITATION.value
+    if any(p.search(question) for p in METADATA_PATTERNS):
+        return Kind.METADATA.value
+    return Kind.GENERAL.value
+
+
+def is_why(question: str) -> bool:
+    return bool(_WHY.search(question)) or bool(re.search(r"\bwhy\b", question, re.I))
+
+
+def is_compound(question: str) -> bool:
+    return bool(_COMPOUND.search(question))
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """What a question asks, read once; every later stage reads this instead of the wording."""
+
+    question: str  # the question asked (a follow-up without its context)
+    context: str  # the earlier question a follow-up carries ("" when none)
+    kind: Kind
+    answer_type: AnswerType
+    focus: str  # head noun of the focus phrase ("commander"), "" when none
+    entities: tuple[tuple[str, str], ...]  # (text, class) of the question's named entities
+    why: bool
+    compound: bool
+    expects_number: bool
+
+    @property
+    def query(self) -> str:
+        """The text to search with: the question and the context it carries."""
+        return f"{self.question} ({CONTEXT_LABEL} {self.context})" if self.context else self.question
+
+    @property
+    def typed(self) -> bool:
+        """The answer is a named thing, a date or a figure (checked against sentence entities)."""
+        return self.answer_type in ENTITY_TYPES
+
+
+def plan(query: str, spacy_model: str) -> QueryPlan:
+    """The plan of ``query`` (a question, or a rewritten follow-up carrying its context)."""
+    return _plan(query, spacy_model)
+
+
+@functools.lru_cache(maxsize=4096)
+def _plan(query: str, spacy_model: str) -> QueryPlan:
+    question, context = split_context(query)
+    kind = Kind(question_kind(question))
+    doc = load_pipeline(spacy_model, for_questions=True)(question)
+    answer_type, focus = _answer_type(doc, kind, question)
+    ents = tuple((e.text, e.label_) for e in doc.ents)
+    return QueryPlan(
+        question=question,
+        context=context,
+        kind=kind,
+        answer_type=answer_type,
+        focus=focus,
+        entities=ents,
+        why=is_why(question),
+        compound=is_compound(question),
+        expects_number=bool(EXPECTS_NUMBER.search(question)),
+    )
+
+
+def _answer_type(doc: Any, kind: Kind, question: str) -> tuple[AnswerType, str]:
+    """The expected answer type and the focus noun, from the wh-word and the head of its phrase."""
+    if kind is Kind.CITATION:
+        return AnswerType.CITATION, ""
+    if kind is Kind.METADATA:
+        return AnswerType.RECORD, ""
+    if is_why(question):
+        return AnswerType.REASON, ""
+    tokens = list(doc)
+    first = tokens[0].lower_ if tokens else ""
+    if first in _LIST_VERBS:  # "List the …", "Name the general who …": the object's class, else a list
+        head = _first_noun(tokens[1:])
+        if head is None:
+            return AnswerType.LIST, ""
+        head = _through(head)
+        return _noun_type(head) or AnswerType.LIST, head.lower_
+    # the question's own wh-word, not a relative pronoun ("… the diplomat who negotiated …")
+    wh = next((t for t in tokens if t.tag_ in ("WDT", "WP", "WP$", "WRB") and t.head.dep_ != "relcl"), None)
+    if wh is None:
+        return AnswerType.DESCRIPTION, ""
+    word = wh.lower_
+    after = [t for t in tokens if t.i > wh.i]
+    if word == "how":
+        nxt = after[0].lower_ if after else ""
+        if nxt in _HOW_NUMBER:
+            head = _first_noun(after[1:4])
+            return AnswerType.NUMBER, head.lower_ if head is not None else nxt
+        return AnswerType.DESCRIPTION, ""
+    if word == "when":
+        return AnswerType.DATE, ""
+    if word == "where":
+        return AnswerType.PLACE, ""
+    if word in ("who", "whom"):
+        return AnswerType.PERSON, ""
+    if word == "what" and wh.head.lower_ in _SAY_VERBS:  # "what did the minister say about …"
+        return AnswerType.QUOTE, ""
+    # what / which / whose: the noun the wh-word determines, else the first noun after it
+    head = wh.head if wh.dep_ == "det" and wh.head.pos_ in ("NOUN", "PROPN") else _first_noun(after)
+    if head is None:
+        return AnswerType.DESCRIPTION, ""
+    head = _through(head)
+    typed = _noun_type(head)
+    if typed is not None:
+        return typed, head.lower_
+    if word == "whose":
+        return AnswerType.PERSON, head.lower_
+    if head.tag_ == "NNS" and wh.dep_ == "det":  # "which measures …", "what steps …"
+        return AnswerType.LIST, head.lower_
+    return AnswerType.DESCRIPTION, head.lower_
+
+
+def _first_noun(tokens: list[Any]) -> Any:
+    return next((t for t in tokens if t.pos_ in ("NOUN", "PROPN") and t.dep_ != "compound"), None)
+
+
+def _through(head: Any) -> Any:
+    """From a look-through noun ("name", "kind") to its ``of`` complement, when it has one."""
+    for _ in range(2):
+        if head.lower_ not in _LOOK_THROUGH:
+            return head
+        prep = next((c for c in head.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+        obj = next((c for c in prep.children if c.dep_ == "pobj"), None) if prep is not None else None
+        if obj is None:
+            return head
+        head = obj
+    return head
+
+
+def _noun_type(token: Any) -> AnswerType | None:
+    word = token.lower_
+    for answer_type, nouns in _NOUN_CLASS.items():
+        if word in nouns:
+            return answer_type
+    return None
