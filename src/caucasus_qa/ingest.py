@@ -39,7 +39,7 @@ from .sentvec import ChunkRow, Rows, SentenceStore, sentence_dir
 from .settings import SUPPORTED_EXTENSIONS, Settings
 from .store import Store, make_client
 
-PIPELINE_VERSION = "2"  # bump when cleaning/parsing/chunking changes what a file turns into
+PIPELINE_VERSION = "2"  # bump when cleaning/parsing/chunking/tagging changes what a file turns into
 STREAM_CHUNKS = 1024  # chunks embedded and written per step of an ingest (bounded memory)
 STAGING_SUFFIX = "__rebuild"  # collection a rebuild writes into before it replaces the live one
 
