@@ -48,6 +48,7 @@ def plain(text: str) -> str:
     """``text`` in the characters pdflatex (T1, Latin) can set: Cyrillic transliterated, other
     letters without their accents where Latin-1 lacks them (``ə`` → ``e``)."""
     out = []
+    text = text.replace("_", "-")  # OT1 sets \_ as a rule, not a glyph: no text to extract
     for ch in text:
         low = ch.lower()
         if low in _CYRILLIC:

@@ -25,6 +25,8 @@ from .pdf_layout import Row, Word, layout_pages
 
 __all__ = ["read_pdf"]
 
+_TRAILING_LETTERS = re.compile(r"[^\W\d_]+$")
+_LEADING_LETTERS = re.compile(r"[^\W\d_]+")
 _TERMINAL = re.compile(r"[.!?:;][\"'”’)\]]*$")
 _LABEL = re.compile(r"^(?:\(?\d{1,3}[.)]|\[\d{1,3}\]|[•●▪–-])\s")
 _NAME = re.compile(r"^[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|de|van|von|al-?|bin|da|del))+$")
@@ -58,12 +60,17 @@ def _join(left: str, right: str, vocabulary: set[str]) -> str:
     if not left or not right:
         return left + right
     if left.endswith("-") and len(left) > 1 and left[-2].isalpha():
-        stem = left.rsplit(" ", 1)[-1][:-1]
-        rest = right.split(" ", 1)[0]
-        if rest[:1].islower() or (stem.isupper() and rest[:2].isupper()):
-            joined = _letters(stem) + _letters(rest)
-            if joined in vocabulary or joined in _dictionary():
-                return left[:-1] + right
+        stem = _TRAILING_LETTERS.search(left[:-1])
+        rest = _LEADING_LETTERS.match(right)
+        if (
+            stem
+            and rest
+            and (rest.group()[:1].islower() or (stem.group().isupper() and rest.group().isupper()))
+        ):
+            joined, tail = (stem.group() + rest.group()).lower(), rest.group().lower()
+            words = _dictionary()
+            if joined in vocabulary or joined in words or (tail not in words and tail not in vocabulary):
+                return left[:-1] + right  # ex-istence, geostrate-gic ("gic" is no word)
         return left + right  # Baku-Tbilisi-Ceyhan, Russia-allied: a real hyphen at the line end
     if left[-1] in "–—/" and not left[-2:-1].isspace():
         return left + right  # 1992–94, and/or: no space after a dash or slash that ends a word
@@ -110,7 +117,8 @@ class _Reader:
     def __init__(self, pages: list[list[Row]], size: float) -> None:
         self.pages, self.size = pages, size
         self.body = [r for rows in pages for r in rows if r.kind == "body"]
-        self.vocabulary = {_letters(w.text) for r in self.body for w in r.words if not w.text.endswith("-")}
+        # words the document spells whole ("Turkic-majority" does not make "turkicmajority" a word)
+        self.vocabulary = {_letters(w.text) for r in self.body for w in r.words if "-" not in w.text}
         self.edges: dict[tuple[int, int], tuple[float, float]] = {}
         for key in {(r.page, r.column) for r in self.body}:
             rows = [r for r in self.body if (r.page, r.column) == key and r.size >= 0.9 * size]
@@ -172,7 +180,8 @@ class _Reader:
         ended = bool(_TERMINAL.search(_row_text(prev.words)))
         same_column = (r.page, r.column) == (prev.page, prev.column)
         indented = 0.8 * r.size < r.x0 - left < 6 * r.size and r.x0 > prev.x0 - 1
-        if indented and (not same_column or r.x0 > prev.x0 + 0.5 * r.size):
+        hanging = bool(_LABEL.match(_row_text(prev.words)))  # the second row of a hanging list item
+        if indented and not hanging and (not same_column or r.x0 > prev.x0 + 0.5 * r.size):
             return True  # first-line indent
         if same_column:
             if r.top - prev.bottom > 1.0 * r.size:

@@ -18,6 +18,7 @@ The mechanisms are general, measured on each document rather than fitted to one 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,14 +81,45 @@ class Row:
         return " ".join(w.text for w in self.words)
 
 
+# TeX's OT1 fonts set an accent as a glyph of its own over its letter ("d´etente", "Tu¨rkiye" come out);
+# it goes onto the neighbouring letter whose centre is nearest its own
+_ACCENTS = dict(
+    zip(
+        "´`¨ˆ^˜¯˘ˇ˙˚˝¸",
+        "\u0301\u0300\u0308\u0302\u0302\u0303\u0304\u0306\u030c\u0307\u030a\u030b\u0327",
+        strict=True,
+    )
+)
+
+
+def _word_text(chars: list[dict[str, Any]], text: str) -> str:
+    if not any(c["text"] in _ACCENTS for c in chars) or len(chars) != len(text):
+        return text
+    out = [c["text"] for c in chars]
+    for i, c in enumerate(chars):
+        if c["text"] not in _ACCENTS:
+            continue
+        centre = (c["x0"] + c["x1"]) / 2
+        near = [j for j in (i - 1, i + 1) if 0 <= j < len(chars) and chars[j]["text"].isalpha()]
+        if near:
+            j = min(near, key=lambda k: abs((chars[k]["x0"] + chars[k]["x1"]) / 2 - centre))
+            out[j] = unicodedata.normalize("NFC", out[j] + _ACCENTS[c["text"]])
+            out[i] = ""
+    return "".join(out)
+
+
 def page_words(page: Any) -> list[Word]:
     """The page's upright words; a change of font size splits a word (a marker set against its word)."""
     raw = page.extract_words(
-        x_tolerance_ratio=0.15, y_tolerance=2, extra_attrs=["size", "fontname"], keep_blank_chars=False
+        x_tolerance_ratio=0.15,
+        y_tolerance=2,
+        extra_attrs=["size", "fontname"],
+        keep_blank_chars=False,
+        return_chars=True,
     )
     return [
         Word(
-            w["text"],
+            _word_text(w["chars"], w["text"]),
             w["x0"],
             w["x1"],
             w["top"],
@@ -177,6 +209,17 @@ def _gutter(rows: list[list[Word]], width: float) -> float | None:
     return best
 
 
+def _spans(group: list[Word], gutter: float) -> bool:
+    """A row across the gutter: a word crosses it, or the words either side of it are one word space
+    apart (a centred title line), not a column gap."""
+    if any(w.x0 < gutter < w.x1 for w in group):
+        return True
+    left_end = max((w.x1 for w in group if w.x1 <= gutter), default=None)
+    right_start = min((w.x0 for w in group if w.x0 >= gutter), default=None)
+    size = max(w.size for w in group)
+    return left_end is not None and right_start is not None and right_start - left_end < 0.6 * size
+
+
 def _split_columns(page_no: int, words: list[Word], width: float) -> list[Row]:
     """Rows in reading order: full-width rows in place, the left then the right column between them.
 
@@ -186,7 +229,7 @@ def _split_columns(page_no: int, words: list[Word], width: float) -> list[Row]:
     gutter = _gutter(groups, width)
     if gutter is None:
         return [Row(page_no, g).finish() for g in groups]
-    full = [g for g in groups if any(w.x0 < gutter < w.x1 for w in g)]
+    full = [g for g in groups if _spans(g, gutter)]
     spanning = {id(w) for g in full for w in g}
     rest = [w for w in words if id(w) not in spanning]
     for w in rest:
@@ -204,7 +247,9 @@ def _split_columns(page_no: int, words: list[Word], width: float) -> list[Row]:
 
 
 def _furniture_key(row: Row) -> str:
-    return re.sub(r"\d+", "#", re.sub(r"\s+", "", row.text.lower()))
+    """The row's text without digits or spaces: "SOULEIMANOV: UNLIKELY ALLIANCES 8" recurs as itself,
+    whether or not the page number stands in the same row."""
+    return re.sub(r"[\d\s]+", "", row.text.lower())
 
 
 def _mark_furniture(pages: list[list[Row]], heights: list[float]) -> None:
@@ -213,7 +258,7 @@ def _mark_furniture(pages: list[list[Row]], heights: list[float]) -> None:
     edges: list[list[Row]] = []
     for i, rows in enumerate(pages):
         by_y = sorted(rows, key=lambda r: r.top)
-        cand = [r for r in by_y[:2] + by_y[-2:] if r.top < 0.15 * heights[i] or r.bottom > 0.85 * heights[i]]
+        cand = [r for r in by_y[:4] + by_y[-4:] if r.top < 0.12 * heights[i] or r.bottom > 0.88 * heights[i]]
         edges.append(cand)
         for r in cand:
             seen.setdefault(_furniture_key(r), []).append((i, r.top))
@@ -221,7 +266,7 @@ def _mark_furniture(pages: list[list[Row]], heights: list[float]) -> None:
         for r in cand:
             key = _furniture_key(r)
             others = [p for p, top in seen[key] if p != i and abs(top - r.top) <= 6]
-            if _PAGE_NUMBER.match(r.text.strip()) or len(set(others)) >= 1:
+            if _PAGE_NUMBER.match(r.text.strip()) or (key and len(set(others)) >= 1):
                 r.kind = "furniture"
 
 
