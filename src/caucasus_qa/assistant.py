@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -168,6 +168,23 @@ class Assistant:
             DocumentInfo(e.record, len(e.chunk_ids), e.footnotes_resolved, e.footnote_entries, e.path)
             for e in sorted(m.docs.values(), key=lambda e: e.doc_id)
         ]
+
+    def evaluate(
+        self,
+        files: Sequence[str | Path] | None = None,
+        split: str | None = None,
+        top_k: int = 10,
+        baselines: bool = True,
+        progress: Callable[[str], None] | None = None,
+        train_cv: bool | None = None,
+        report: str | Path | None = None,
+        wrote: Callable[[Path], None] | None = None,
+    ) -> dict[str, Any]:
+        """Score retrieval and answers on the gold questions against the baselines: what
+        ``caucasus-qa eval`` prints (see :func:`caucasus_qa.evaluation.api.evaluate`)."""
+        from .evaluation.api import evaluate  # metrics, baselines and charts: not needed to answer
+
+        return evaluate(self, files, split, top_k, baselines, progress, train_cv, report, wrote)
 
     def ask(
         self,

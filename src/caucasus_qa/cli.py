@@ -171,31 +171,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation.questions import DEFAULT_EVAL_DIR
-    from .evaluation.report import text_report, write_report
-    from .evaluation.runner import load_items, run_eval
+    from .evaluation.report import text_report
 
-    defaults = [DEFAULT_EVAL_DIR / "questions.jsonl", DEFAULT_EVAL_DIR / "conversations.jsonl"]
-    files = args.files or [p for p in defaults if p.exists()]
-    questions, conversations = load_items(files)
-    if args.split:
-        questions = [q for q in questions if q.split == args.split]
-        conversations = [c for c in conversations if c.split == args.split]
-    progress = None if args.json else (lambda m: print(m, file=sys.stderr))
-    qa = _assistant(args)
-    result = run_eval(qa, questions, conversations, args.top_k, not args.no_baselines, progress)
-    train_file = DEFAULT_EVAL_DIR / "train.jsonl"
-    if (args.report is not None if args.train_cv is None else args.train_cv) and train_file.exists():
-        from .evaluation.train import train_cv
-
-        if progress:
-            progress("train-cv: the training split, each question answered by models fitted without it")
-        result["answers_by_split"]["train-cv"] = train_cv(qa, train_file, args.top_k)
-    if args.report:
-        split = f" --split {args.split}" if args.split else ""
-        command = f"caucasus-qa eval{split} --top-k {args.top_k} --report {args.report}"
-        for path in write_report(result, args.report, command=command):
-            print(f"wrote {path}", file=sys.stderr)
+    result = _assistant(args).evaluate(
+        files=args.files,
+        split=args.split,
+        top_k=args.top_k,
+        baselines=not args.no_baselines,
+        progress=None if args.json else (lambda m: print(m, file=sys.stderr)),
+        train_cv=args.train_cv,
+        report=args.report,
+        wrote=lambda path: print(f"wrote {path}", file=sys.stderr),
+    )
     if args.json:
         _print_json(result)
     else:
