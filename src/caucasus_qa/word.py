@@ -105,8 +105,8 @@ def read_docx(path: Path, data: bytes) -> tuple[str, dict[str, Any]]:
         title, author, created = props.title or "", props.author or "", props.created
     except (zipfile.BadZipFile, PackageNotFoundError):
         raise DocumentError(path, "not a Word file (corrupt or not a .docx zip package)") from None
-    except KeyError as exc:
-        raise DocumentError(path, f"not a Word file (the package has no {exc.args[0]!s})") from None
+    except KeyError:
+        raise DocumentError(path, "not a Word file (a zip package with no Word document in it)") from None
     except ValueError as exc:
         raise DocumentError(path, f"not a Word file ({exc})".splitlines()[0]) from None
     except Exception as exc:  # lxml's XMLSyntaxError and kin: a damaged part
