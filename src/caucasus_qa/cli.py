@@ -1,4 +1,4 @@
-"""Command line: the same verbs as the Python API (``ingest``, ``ask``, ``docs``, ``remove``, ``serve``).
+"""Command line: the verbs of the Python API, plus ``chat``, ``ask --batch`` and ``config``.
 
 Heavy libraries are imported inside the commands that use them: ``docs`` needs neither torch nor
 Chroma, and only ``serve`` imports Gradio.
@@ -45,7 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="answer a question with sourced passages")
     _common(p)
-    p.add_argument("question", nargs="+", help="the question")
+    p.add_argument("question", nargs="*", help="the question")
+    p.add_argument(
+        "--batch",
+        metavar="FILE",
+        help="answer every question of FILE ('-': stdin; one a line, text or JSONL) as JSON lines",
+    )
     p.add_argument("-k", "--top-k", type=int, default=None, help="number of passages (default 5)")
     p.add_argument("--doc", action="append", dest="docs", help="restrict to a document id (repeatable)")
     p.add_argument("--min-score", type=float, default=None, help="similarity floor for passages")
@@ -55,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the answer with the configured LLM (CAUCASUS_QA_LLM_URL, CAUCASUS_QA_LLM_MODEL)",
     )
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    p = sub.add_parser("chat", help="a conversation in the terminal (follow-ups are rewritten)")
+    _common(p)
+    p.add_argument("-k", "--top-k", type=int, default=None, help="number of passages (default 5)")
+    p.add_argument("--doc", action="append", dest="docs", help="restrict to a document id (repeatable)")
+
+    p = sub.add_parser("config", help="the effective settings and where each one came from")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print the settings as JSON")
 
     p = sub.add_parser("docs", help="list indexed documents with metadata and chunk counts")
     _common(p)
@@ -97,13 +111,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _flag_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings the common flags set (those given on the command line only)."""
+    given: dict[str, Any] = {"corpus_dir": args.corpus_dir, "store_dir": args.store_dir}
+    given["chroma_url"] = getattr(args, "chroma_url", None) or None
+    return {k: v for k, v in given.items() if v is not None}
+
+
 def _assistant(args: argparse.Namespace) -> Any:
     from .assistant import Assistant
 
-    overrides: dict[str, Any] = {}
-    if getattr(args, "chroma_url", None):
-        overrides["chroma_url"] = args.chroma_url
-    return Assistant(corpus_dir=args.corpus_dir, store_dir=args.store_dir, **overrides)
+    return Assistant(**_flag_overrides(args))
 
 
 def _print_json(obj: Any) -> None:
@@ -129,6 +147,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from .errors import QuestionError
+
+    if args.batch is not None:
+        if args.question:
+            raise QuestionError("ask: give a question or --batch FILE, not both")
+        from .cli_batch import run_batch
+
+        qa = _assistant(args)
+        return run_batch(qa, args.batch, args.top_k, args.docs, args.min_score, args.llm)
+    if not args.question:
+        raise QuestionError("ask: no question given (or --batch FILE for many)")
     qa = _assistant(args)
     ans = qa.ask(
         " ".join(args.question), top_k=args.top_k, docs=args.docs, min_score=args.min_score, llm=args.llm
@@ -140,6 +169,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     print(format_answer_text(ans))
     return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .cli_chat import run_chat
+
+    return run_chat(_assistant(args), args.top_k, args.docs)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from .settings_report import print_settings
+
+    return print_settings(_flag_overrides(args), as_json=args.json)
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
@@ -232,6 +273,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 COMMANDS = {
     "ingest": cmd_ingest,
     "ask": cmd_ask,
+    "chat": cmd_chat,
+    "config": cmd_config,
     "docs": cmd_docs,
     "remove": cmd_remove,
     "serve": cmd_serve,
@@ -251,7 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     start-up nor the interpreter's exit scans those objects. Called with an explicit ``argv`` (from
     Python, the tests), the collector is left exactly as it is."""
     args = build_parser().parse_args(argv)
-    standalone = argv is None and args.command in ONE_SHOT
+    standalone = argv is None and args.command in ONE_SHOT and not getattr(args, "batch", None)
     collecting = gc.isenabled()
     if standalone:
         gc.disable()
