@@ -1,10 +1,17 @@
-"""Shared fixtures: the real corpus, parsed once; a real store, ingested once per session."""
+"""Shared fixtures: the real corpus, parsed once; a real store, ingested once per session.
+
+Also the gate of the browser tests (marked ``browser``): without Debian's chromium they are skipped,
+and the run ends with a loud block that counts them and says how to run them; with
+``CAUCASUS_QA_REQUIRE_BROWSER=1`` (CI) each of them fails instead. ``CAUCASUS_QA_CHROMIUM`` names
+another chromium binary (the gate's own tests point it at a missing one).
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,6 +21,58 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
 DOC_IDS = sorted(p.stem for p in CORPUS.glob("*.txt"))
+CHROMIUM = Path(os.environ.get("CAUCASUS_QA_CHROMIUM") or "/usr/bin/chromium")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A browser test without chromium: skipped (counted at the end), or failed when CI requires it."""
+    if item.get_closest_marker("browser") is None or CHROMIUM.exists():
+        return
+    if os.environ.get("CAUCASUS_QA_REQUIRE_BROWSER"):
+        pytest.fail(
+            f"{CHROMIUM} is missing but CAUCASUS_QA_REQUIRE_BROWSER is set; apt-get install chromium",
+            pytrace=False,
+        )
+    pytest.skip(f"{CHROMIUM} not installed")
+
+
+def skipped_browser_tests(terminalreporter: Any) -> tuple[int, list[str]]:
+    """How many tests marked ``browser`` were skipped, and the distinct reasons given."""
+    count, reasons = 0, []
+    for rep in terminalreporter.stats.get("skipped", []):
+        if "browser" not in getattr(rep, "keywords", {}):
+            continue
+        count += 1
+        longrepr = rep.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        if reason not in reasons:
+            reasons.append(reason)
+    return count, reasons
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: Any) -> Generator[None]:
+    """After everything else pytest summarises (just above the final counts): the browser tests
+    that did not run, why, and how to run them. Silence here would read as "the UI works"."""
+    result = yield
+    count, reasons = skipped_browser_tests(terminalreporter)
+    if count:
+        tests = "BROWSER TEST" if count == 1 else "BROWSER TESTS"
+        say = terminalreporter.write_line
+        terminalreporter.write_sep("!", f"{count} {tests} DID NOT RUN", red=True, bold=True)
+        say(
+            f"The chat UI was not tested in a browser: {count} test(s) marked 'browser' were skipped.",
+            red=True,
+        )
+        for reason in reasons:
+            say(f"Why: {reason}", red=True)
+        say("To run them: apt-get install chromium   (Debian's package; no test downloads a browser)")
+        say("then:        make test")
+        say("CI sets CAUCASUS_QA_REQUIRE_BROWSER=1, which makes a missing browser fail these tests instead.")
+        terminalreporter.write_sep("!", f"{count} {tests} DID NOT RUN", red=True, bold=True)
+    return result
 
 
 @pytest.fixture(scope="session")
