@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,13 +56,19 @@ def test_chat_endpoint_keeps_sessions_apart(ui_url: str) -> None:
     from gradio_client import Client
 
     a, b = Client(ui_url, verbose=False), Client(ui_url, verbose=False)
-    chat_a, cards_a, box_a, _ = a.predict(
+    chat_a, cards_a, box_a, export_a = a.predict(
         "Why does Israel cooperate with Azerbaijan?", 3, [], "extractive", api_name="/chat"
     )
     assert [m["role"] for m in chat_a] == ["user", "assistant"]
     assert box_a == ""
     assert 'id="cqa-t1-s1"' in cards_a
-    chat_a2, cards_a2, _, _ = a.predict("What about Iran?", 3, [], "extractive", api_name="/chat")
+    chat_a2, cards_a2, _, export_a2 = a.predict("What about Iran?", 3, [], "extractive", api_name="/chat")
     assert len(chat_a2) == 4 and 'id="cqa-t2-s1"' in cards_a2  # the follow-up is turn 2 of a's session
+    # plain values, no Gradio update dict: the fourth is the conversation exported as a Markdown file
+    for path, turns in ((export_a, 1), (export_a2, 2)):
+        assert isinstance(path, str) and path.endswith(".md")
+        md = Path(path).read_text(encoding="utf-8")
+        assert "Why does Israel cooperate with Azerbaijan?" in md
+        assert ("What about Iran?" in md) == (turns == 2)
     chat_b, _, _, _ = b.predict("What role does Turkey play?", 3, [], "extractive", api_name="/chat")
     assert len(chat_b) == 2  # b's conversation does not contain a's turns

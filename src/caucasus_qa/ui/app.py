@@ -148,13 +148,12 @@ def build_app(qa: Assistant) -> gr.Blocks:
                 raise gr.Error(str(err), print_exception=False) from None
             view, cards = chat.render_all(answers)
             path = chat.export_file(answers)
-            yield (
-                view,
-                {"answers": answers},
-                cards,
-                "",
-                gr.DownloadButton(value=str(path) if path else None, interactive=path is not None),
-            )
+            # plain values only: /chat returns (messages, cards HTML, "", Markdown file); the export
+            # button is switched on by export_ready, a private step after it
+            yield view, {"answers": answers}, cards, "", str(path) if path else None
+
+        def export_ready(st: dict[str, Any]) -> Any:
+            return gr.DownloadButton(interactive=bool(st["answers"]))
 
         chat_outputs = [chatbot, state, sources, question, export]
         gr.on(
@@ -165,7 +164,7 @@ def build_app(qa: Assistant) -> gr.Blocks:
             api_name="chat",
             concurrency_id="answer",
             concurrency_limit=2,
-        )
+        ).then(export_ready, state, export, api_visibility="private", queue=False)
 
         def pick_example(data: gr.SelectData) -> str:
             return str(data.value.get("text", "")) if isinstance(data.value, dict) else str(data.value)
@@ -173,7 +172,7 @@ def build_app(qa: Assistant) -> gr.Blocks:
         chatbot.example_select(pick_example, None, question, api_visibility="private", queue=False).then(
             respond, [question, state, top_k, docs, mode], chat_outputs,
             api_visibility="private", concurrency_id="answer",
-        )  # fmt: skip
+        ).then(export_ready, state, export, api_visibility="private", queue=False)  # fmt: skip
 
         def reset() -> tuple[Any, ...]:
             return (
