@@ -24,6 +24,7 @@ def compose(question: str, *args: Any, **kwargs: Any) -> Composed:
     """compose_answer over the question's plan, with the hand-weighted score (no learned model)."""
     return compose_answer(make_plan(question, Settings().spacy_model), *args, **kwargs)
 
+
 _SENTENCE_END = re.compile(r"\[(\d+)\](?=\s|$)")
 
 

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from .answer import Composed
-from .features import JUDGE_FEATURES
+from .features import JUDGE_FEATURES, typed
 from .query import TYPE_NOUN, QueryPlan
 from .schema import Source
 from .scorer import Models
@@ -151,7 +151,7 @@ def explain(composed: Composed, plan: QueryPlan, p_not: float) -> list[str]:
     """What the passages lack, in words: the missing answer type first, then the other gaps."""
     f = dict(zip(JUDGE_FEATURES, composed.judge.tolist(), strict=True))
     reasons: list[str] = []
-    if f["typed"] and not f["typed_found"]:
+    if typed(plan) and not f["typed_top3_near"]:
         noun = TYPE_NOUN.get(plan.answer_type, "a specific answer")
         near = f" near '{plan.focus}'" if plan.focus else ""
         what = {

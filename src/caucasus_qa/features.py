@@ -10,23 +10,28 @@ coefficients fitted on the training split (``caucasus-qa train``).
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .entities import Entity, has_model_code, has_number, has_year
+from .entities import Entity
 from .focus import keys_in, question_entities
+from .lexicon import stem
 from .query import AnswerType, Kind, QueryPlan
 
 SENTENCE_FEATURES: tuple[str, ...] = (
     "similarity",  # cosine between the question and the sentence
     "overlap",  # IDF-weighted share of the question's terms in the sentence
+    "similarity_gap",  # similarity minus the best similarity among the candidates (ranking within a question)
+    "overlap_gap",  # same for the overlap
     "inverse_rank",  # 1 / rank of the sentence's passage
     "passage_score",  # the passage's cosine with the question
     "type_match",  # expects a typed answer, and the sentence has a new entity of that type
     "type_missing",  # expects a typed answer, and the sentence has none
+    "type_near_focus",  # ... and that entity stands within a few words of the focus noun or a question term
     "reason_cue",  # a why-question, and the sentence gives a cause or motive
     "enumeration",  # a list question, and the sentence enumerates
     "entity_agreement",  # share of the question's named actors the sentence names
@@ -46,8 +51,11 @@ JUDGE_FEATURES: tuple[str, ...] = (
     "best_similarity",
     "coverage",  # IDF-weighted share of the question's terms anywhere in the passages
     "sentence_coverage",  # the best share within one sentence
-    "typed",  # the question expects a person, organisation, place, date, figure, model or quote
     "typed_found",  # ... and one of the three best sentences holds it
+    "typed_best_near",  # ... and the best sentence holds it beside the focus noun or a question term
+    "typed_top3_near",  # ... the same for one of the three best sentences
+    "typed_gap",  # best logit minus the best logit of a sentence holding the type near the focus (capped 5)
+    "typed_support",  # some sentence holds the type near the focus and names all the question's actors
     "best_agreement",  # entity agreement of the best sentence
     "passage_support",  # the question's actors all occur together in one passage
     "quantity_support",  # a quantity question has a number beside what it counts
@@ -65,6 +73,16 @@ _REASON = re.compile(
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|n't|cannot)\b", re.IGNORECASE)
 _QUOTATION = re.compile(r"[“\"][^”\"]{12,}[”\"]")
 _ENUMERATION = re.compile(r",[^,]+,|\band\b.*\band\b|;|:")
+_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+# a figure that is not a year: digits with their separators, a percentage, or a spelled-out count
+_FIGURE = re.compile(
+    r"\b(?!(?:1[5-9]|20)\d\d\b)\d[\d,.]*\s*(?:%|percent)?|\b(?:two|three|four|five|six|seven|eight|nine|ten"
+    r"|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?)\b",
+    re.IGNORECASE,
+)
+_MODEL_CODE = re.compile(r"\b[A-Z][A-Za-z]*-?\d+[A-Za-z]?\b")
+_WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)*")
+NEAR_WORDS = 8  # "a gunman, [Name], killed …": the answer stands within a clause of what it names
 _TYPE_CLASSES: dict[AnswerType, frozenset[str]] = {
     AnswerType.PERSON: frozenset({"PERSON"}),
     AnswerType.ORG: frozenset({"ORG"}),
@@ -83,40 +101,63 @@ class QuestionFacts:
     keys: frozenset[str]  # the question's named actors, as alias keys (Tehran, Iranian → iran)
     question_lower: str
     focus_stem: str
+    # where the answer should stand: the focus noun ("commander"), else the question's content words
+    # that are not its named actors ("commanded", "operation")
+    terms: frozenset[str]
 
     @classmethod
-    def of(cls, plan: QueryPlan, ignore: Container[str]) -> QuestionFacts:
-        keys = set(question_entities(plan.question, ignore))
+    def of(cls, plan: QueryPlan, ignore: Container[str], terms: Iterable[str] = ()) -> QuestionFacts:
+        keys = frozenset(question_entities(plan.question, ignore))
         focus = plan.focus.lower()
-        return cls(plan, frozenset(keys), plan.question.lower(), focus[:5] if len(focus) > 3 else "")
+        focus_stem = stem(focus) if len(focus) > 3 else ""
+        named = {stem(w) for k in keys for w in k.split()}
+        anchors = frozenset({focus_stem} if focus_stem else set(terms) - named)
+        return cls(plan, keys, plan.question.lower(), focus_stem, anchors)
 
 
 def typed(plan: QueryPlan) -> bool:
     return plan.typed or plan.answer_type is AnswerType.QUOTE
 
 
-def type_match(facts: QuestionFacts, text: str, entities: Sequence[Entity], offset: int) -> bool:
-    """The sentence ``text`` (at ``offset`` in its passage) holds what the question's type asks for,
-    and not only entities the question already names."""
+def typed_spans(
+    facts: QuestionFacts, text: str, entities: Sequence[Entity], offset: int
+) -> list[tuple[int, int]]:
+    """Spans in ``text`` (at ``offset`` in its passage) of what the question's type asks for, leaving
+    out entities the question already names."""
     kind = facts.plan.answer_type
     if kind is AnswerType.QUOTE:
-        return bool(_QUOTATION.search(text))
+        return [m.span() for m in _QUOTATION.finditer(text)]
     wanted = _TYPE_CLASSES.get(kind)
     if wanted is None:
-        return False
+        return []
+    out = []
     for a, b, cls in entities:
         if cls in wanted:
             name = text[a - offset : b - offset].lower().removeprefix("the ").strip()
             if name and name not in facts.question_lower:
-                return True
-    if kind is AnswerType.DATE:
-        return any(y not in facts.question_lower for y in re.findall(r"\b(?:1[5-9]|20)\d\d\b", text))
-    if kind is AnswerType.NUMBER:
-        return (has_number(text) and not has_year(text)) or bool(
-            re.search(r"\d[\d,.]*\s*(?:%|percent)", text)
-        )
-    if kind is AnswerType.PRODUCT:
-        return has_model_code(text)
+                out.append((a - offset, b - offset))
+    pattern = {AnswerType.DATE: _YEAR, AnswerType.NUMBER: _FIGURE, AnswerType.PRODUCT: _MODEL_CODE}.get(kind)
+    if pattern is not None:
+        out += [m.span() for m in pattern.finditer(text) if m.group().lower() not in facts.question_lower]
+    return out
+
+
+def _near(
+    facts: QuestionFacts, text: str, spans: Sequence[tuple[int, int]], window: int = NEAR_WORDS
+) -> bool:
+    """One of ``spans`` within ``window`` words of the focus noun or another question term."""
+    if not spans or not facts.terms:
+        return False
+    words = [(m.start(), stem(m.group())) for m in _WORD.finditer(text)]
+    anchors = [i for i, (_, w) in enumerate(words) if w in facts.terms]
+    if not anchors:
+        return False
+    starts = [a for a, _ in words]
+    for a, b in spans:
+        first = bisect.bisect_right(starts, a) - 1
+        last = bisect.bisect_left(starts, b) - 1
+        if any(first - window <= i <= last + window and not first <= i <= last for i in anchors):
+            return True
     return False
 
 
@@ -140,12 +181,15 @@ def sentence_rows(
     passage_keys = {r: keys_in(t) for r, (t, _, _) in passages.items()}
     wants_type = typed(plan)
     rows = np.zeros((len(cands), len(SENTENCE_FEATURES)), dtype=np.float32)
+    top_sim = float(np.max(sims)) if len(cands) else 0.0
+    top_overlap = max(overlaps, default=0.0)
     for i, ((rank, a, b, text), sim, overlap) in enumerate(zip(cands, sims, overlaps, strict=True)):
         index = seen.get(rank, 0)
         seen[rank] = index + 1
         _, score, front = passages[rank]
         ents = [e for e in entities.get(rank, ()) if e[0] >= a and e[1] <= b]
-        match = wants_type and type_match(facts, text, ents, a)
+        spans = typed_spans(facts, text, ents, a) if wants_type else []
+        match = bool(spans)
         keys = keys_in(text)
         agree = _agreement(facts.keys, keys)
         places = {text[x - a : y - a].lower() for x, y, c in ents if c in ("PLACE", "NORP")}
@@ -153,10 +197,13 @@ def sentence_rows(
         rows[i] = (
             float(sim),
             float(overlap),
+            float(sim) - top_sim,
+            float(overlap) - top_overlap,
             1.0 / rank,
             float(score),
             float(match),
             float(wants_type and not match),
+            float(match and _near(facts, text, spans)),
             float(plan.answer_type is AnswerType.REASON and bool(_REASON.search(text))),
             float(plan.answer_type is AnswerType.LIST and bool(_ENUMERATION.search(text))),
             agree,
@@ -196,6 +243,11 @@ def judge_row(
     col = SENTENCE_FEATURES.index
     wants = typed(plan)
     found = bool(len(order)) and bool(rows[order[:3], col("type_match")].max() > 0)
+    best_near = bool(len(order)) and bool(rows[order[0], col("type_near_focus")] > 0)
+    top3_near = bool(len(order)) and bool(rows[order[:3], col("type_near_focus")].max() > 0)
+    near = rows[:, col("type_near_focus")] > 0 if len(order) else np.zeros(0, dtype=bool)
+    gap = min(5.0, best - float(logits[near].max())) if near.any() else 5.0
+    support = bool(near.any()) and bool((rows[near, col("entity_agreement")] >= 1.0).any())
     agreement = float(rows[order[0], col("entity_agreement")]) if len(order) else 0.0
     return np.asarray(
         [
@@ -204,8 +256,11 @@ def judge_row(
             best_similarity,
             coverage,
             sentence_coverage,
-            float(wants),
             float(wants and found),
+            float(wants and best_near),
+            float(wants and top3_near),
+            gap if wants else 0.0,
+            float(wants and support),
             agreement,
             float(passage_support),
             float(quantity_support),
