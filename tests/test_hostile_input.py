@@ -113,7 +113,7 @@ def test_html_scripts_never_reach_the_text(tmp_path):
 @pytest.mark.integration
 def test_html_scripts_and_odd_file_names_in_the_index(tmp_path):
     """Scripts never reach the stored chunks; a name with spaces, ``;``, ``$( )`` and a ``../`` path
-    is indexed under its stem and nothing is executed."""
+    is indexed under its stem (a web page under its file name) and nothing is executed."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "page.html").write_text(SCRIPTED_HTML, encoding="utf-8")
@@ -131,7 +131,7 @@ def test_html_scripts_and_odd_file_names_in_the_index(tmp_path):
     got = qa.store.collection.get(include=["documents", "metadatas"])
     stored = "\n".join(got["documents"])
     assert "Lachin corridor" in stored and "SECRET" not in stored
-    assert {m["doc_id"] for m in got["metadatas"]} == {"page", "a b;rm -rf x$(touch pwned)"}
+    assert {m["doc_id"] for m in got["metadatas"]} == {"page.html", "a b;rm -rf x$(touch pwned)"}
     assert not (tmp_path / "pwned").exists() and not Path("pwned").exists() and odd.exists()
     ans = qa.ask("What would the Zangezur corridor link?", top_k=2)
     assert ans.sources[0].doc_id == "a b;rm -rf x$(touch pwned)"

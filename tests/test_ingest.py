@@ -85,7 +85,8 @@ def test_rebuild_gives_identical_ids(mini_corpus, tmp_path):
         ("empty.txt", b"", "empty"),
         ("blank.md", b"   \n\n  ", "empty"),
         ("binary.txt", bytes(range(256)) * 8, "binary"),
-        ("notes.docx", b"PK\x03\x04 some zip", "unsupported extension"),
+        ("notes.docx", b"PK\x03\x04 some zip", "not a Word file"),
+        ("slides.odp", b"PK\x03\x04 some zip", "unsupported extension"),
     ],
 )
 def test_bad_files_are_refused_and_leave_the_store_as_it_was(mini_corpus, tmp_path, name, content, message):
