@@ -85,7 +85,7 @@ def test_rebuild_gives_identical_ids(mini_corpus, tmp_path):
         ("empty.txt", b"", "empty"),
         ("blank.md", b"   \n\n  ", "empty"),
         ("binary.txt", bytes(range(256)) * 8, "binary"),
-        ("notes.docx", b"PK\x03\x04 some zip", "not a Word file"),
+        ("notes.docx", b"PK\x03\x04 some zip", "not a word file"),
         ("slides.odp", b"PK\x03\x04 some zip", "unsupported extension"),
     ],
 )
