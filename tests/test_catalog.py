@@ -144,7 +144,7 @@ def test_bad_catalog(tmp_path: Path, content: str) -> None:
 
 
 def test_venue_acronym_is_one_rule_for_answers_and_retrieval() -> None:
-    from caucasus_qa.retrieve import document_aliases
+    from caucasus_qa.aliases import document_aliases
     from caucasus_qa.schema import DocumentRecord
 
     def rec(venue: str) -> DocumentRecord:

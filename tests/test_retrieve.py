@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from caucasus_qa.retrieve import MAX_PASSAGE_CHARS, merge_chunks
+from caucasus_qa.passages import MAX_PASSAGE_CHARS, merge_chunks
 from caucasus_qa.schema import Chunk
 
 
@@ -87,7 +87,7 @@ def test_similarity_floor_applies_to_cosine_scores(qa):
 def test_passage_score_is_the_cosine_of_its_best_chunk_whichever_retriever_found_it(qa, monkeypatch):
     from llama_index.core.schema import QueryBundle
 
-    from caucasus_qa.retrieve import DenseRetriever
+    from caucasus_qa.fusion import DenseRetriever
 
     question = "Which source gives the share of Israeli weapons in Azerbaijan's arsenal?"  # names no document
     r = qa._current_retriever()
@@ -116,7 +116,7 @@ def test_dense_retriever_reads_chunks_the_manifest_does_not_know_from_the_store(
 
     from llama_index.core.schema import QueryBundle
 
-    from caucasus_qa.retrieve import DenseRetriever
+    from caucasus_qa.fusion import DenseRetriever
 
     r = qa._current_retriever()
     bundle = QueryBundle(
@@ -230,7 +230,10 @@ def test_bm25_index_is_rebuilt_when_ingest_adds_a_document(mini_corpus, tmp_path
 
 
 def test_documents_named_in_a_question_are_found_by_surname_or_venue_acronym():
-    from caucasus_qa.retrieve import mentioned_docs, strip_aliases
+    from caucasus_qa.aliases import AliasMatcher, strip_aliases
+
+    def mentioned_docs(query, aliases):
+        return AliasMatcher(aliases)(query)
 
     aliases = {"000": ["Khanin"], "003": ["Roubanis"], "004": ["GDC"], "001": ["Souleimanov"]}
     q = "What military goods is Tehran supplying to Moscow's war, according to Khanin and Roubanis?"
@@ -265,7 +268,8 @@ def test_each_named_document_contributes_passages_near_the_top(qa):
 def test_a_question_about_what_several_articles_say_leads_with_several_documents(qa):
     from dataclasses import replace
 
-    from caucasus_qa.retrieve import Hit, asks_several_documents, spread_over_documents
+    from caucasus_qa.passages import Hit, spread_over_documents
+    from caucasus_qa.retrieve import asks_several_documents
 
     assert asks_several_documents("Which leader do two of the articles credit with reconciling them?")
     assert asks_several_documents("How has Ankara helped young Azerbaijanis, according to the articles?")

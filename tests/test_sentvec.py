@@ -55,7 +55,7 @@ def test_store_round_trip_remove_and_prune(tmp_path):
     store.write("e", {"e:0000:c": rows["d:0001:b"]._replace(chunk=None)})
     back = store.read("d")
     assert list(back) == list(rows)
-    for k, (spans, vecs, chunk) in rows.items():
+    for k, (spans, vecs, chunk, _) in rows.items():
         assert np.array_equal(back[k].spans, spans) and np.allclose(back[k].vectors, vecs, atol=1e-3)
         assert np.array_equal(back[k].chunk, chunk)  # float32, exact: passage scores come from it
     assert store.read("e")["e:0000:c"].chunk is None  # a row without its chunk vector stays without
@@ -93,7 +93,7 @@ def test_ingest_stores_vectors_that_ask_uses_instead_of_encoding(qa, monkeypatch
         rows = store.read(doc_id)
         assert set(rows) == set(entry.chunk_ids)
         stored = qa.store.embeddings_for(list(rows))
-        for cid, (spans, vecs, chunk) in rows.items():
+        for cid, (spans, vecs, chunk, _) in rows.items():
             assert [tuple(s) for s in spans.tolist()] == sentence_pieces(manifest.chunks[cid].text)
             assert vecs.shape == (len(spans), qa.embedding.dimension)
             assert np.allclose(chunk, stored[cid], atol=1e-6)  # the vector Chroma holds
@@ -179,7 +179,8 @@ def test_onnx_encoder_pools_the_same_way(qa, tmp_path):
 def test_retriever_rescores_the_top_chunks_by_their_best_sentence(qa):
     from types import SimpleNamespace
 
-    from caucasus_qa.retrieve import FusionConfig, HybridRetriever
+    from caucasus_qa.fusion import FusionConfig
+    from caucasus_qa.retrieve import HybridRetriever
 
     chunks = list(qa.manifest().chunks.values())[:4]
     q = np.zeros(4, dtype=np.float32)
