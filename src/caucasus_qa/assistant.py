@@ -24,6 +24,7 @@ from .model_info import model_info
 from .pages import page_label
 from .query import Kind, QueryPlan
 from .query import plan as make_plan
+from .rerank import Reranker, reranker_from
 from .retrieve import Hit, HybridRetriever
 from .rewrite import rewrite_query
 from .schema import Answer, DocumentRecord, IngestReport, Source
@@ -74,13 +75,19 @@ class DocumentInfo:
 
 
 class Assistant:
-    """``Assistant(corpus_dir="corpus", store_dir=".caucasus_qa")``; any other setting as a keyword."""
+    """``Assistant(corpus_dir="corpus", store_dir=".caucasus_qa")``; any other setting as a keyword.
+
+    ``reranker``: re-scores the retrieved passages (see :mod:`caucasus_qa.rerank`); by default the
+    one the settings name (``rerank_model``), none when unset.
+    """
 
     def __init__(
         self,
         corpus_dir: str | Path | None = None,
         store_dir: str | Path | None = None,
         settings: Settings | None = None,
+        *,
+        reranker: Reranker | None = None,
         **overrides: Any,
     ) -> None:
         base = settings or Settings()
@@ -90,6 +97,7 @@ class Assistant:
         if store_dir is not None:
             updates["store_dir"] = Path(store_dir)
         self.settings = Settings.model_validate({**base.model_dump(), **updates})
+        self.reranker = reranker if reranker is not None else reranker_from(self.settings)
         self._embedding: SentenceTransformerEmbedding | None = None
         self._store: Store | None = None
         self._retriever: HybridRetriever | None = None  # dense + BM25 fusion
@@ -514,7 +522,11 @@ class Assistant:
         return self._retriever
 
     def _retrieve(self, query: str, k: int, docs: Sequence[str] | None) -> list[Hit]:
-        return self._current_retriever().retrieve(query, k, docs)
+        """The ``k`` best passages; with a reranker, its best ``k`` of ``rerank_depth`` retrieved."""
+        if self.reranker is None:
+            return self._current_retriever().retrieve(query, k, docs)
+        hits = self._current_retriever().retrieve(query, max(k, self.settings.rerank_depth), docs)
+        return self.reranker.rerank(query, hits)[:k]
 
     def _check_question(self, question: object) -> str:
         if not isinstance(question, str):
@@ -570,6 +582,7 @@ class Assistant:
             footnotes=list(c.footnotes),
             markers=list(c.markers),
             pages=list(c.pages),
+            rerank_score=None if hit.rerank_score is None else round(hit.rerank_score, 4),
         )
 
     def _records(self) -> Mapping[str, DocumentRecord]:

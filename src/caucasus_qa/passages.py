@@ -21,6 +21,7 @@ class Hit:
     score: float  # cosine similarity of the question and the passage's best chunk
     fused: float = 0.0  # fusion score that set the order
     parts: tuple[str, ...] = field(default=())  # chunk ids merged into this passage
+    rerank_score: float | None = None  # the reranker's score of the passage (None: not reranked)
 
 
 def passages(scored: list[tuple[Chunk, float]], top_k: int, merge: bool = True) -> list[Hit]:

@@ -131,6 +131,9 @@ class Source:
     highlights: list[tuple[int, int]] = field(default_factory=list)  # spans in ``text`` used by the answer
     markers: list[tuple[int, int]] = field(default_factory=list)  # (offset in ``text``, footnote number)
     pages: list[int] = field(default_factory=list)  # [first, last] page of a paged document; [] otherwise
+    # the reranker's score of the passage (rerank.py); None when no reranker ran. ``score`` stays the
+    # cosine between the question and the passage's best chunk.
+    rerank_score: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, ge=10)
     min_score: float = Field(default=0.0, description="similarity floor for returned passages")
 
+    # re-ranking (rerank.py): off unless a cross-encoder directory is given
+    rerank_model: Path | None = Field(
+        default=None,
+        description="directory of a local CrossEncoder that re-scores passages; off when unset",
+    )
+    rerank_depth: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="passages retrieved and re-scored by the reranker before keeping top_k",
+    )
+
     # answering and abstention (abstain.py; thresholds calibrated on the dev split of eval/questions.jsonl)
     answer_max_sentences: int = Field(default=4, ge=1, le=4)
     # min_similarity and min_confidence: the middle of the dev plateau ([0.38, 0.42] x [0.62, 0.66]: 5 of 11
