@@ -2,8 +2,9 @@
 
 LlamaIndex's ``HuggingFaceEmbedding`` would also work, but it hides the ``SentenceTransformer`` it
 wraps; we need that one instance for three things (chunk embeddings with a progress bar, query
-embeddings, and sentence scoring in the extractive answer) and its tokenizer for exact word-piece
-counts in the chunker, so we expose it behind LlamaIndex's ``BaseEmbedding`` here instead.
+embeddings, and sentence scoring in the extractive answer) and its token embeddings for the sentence
+vectors pooled at ingest, so we expose it behind LlamaIndex's ``BaseEmbedding`` here instead. The
+model is an :class:`~caucasus_qa.embedder.Embedder`: sentence-transformers (torch) or ONNX Runtime.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.bridge.pydantic import PrivateAttr
 
+from .embedder import Embedder, SentenceTransformerEncoder
 from .errors import StoreError
 
 if TYPE_CHECKING:
-    from sentence_transformers import SentenceTransformer
-
     from .sentvec import Encoded
 
 # Never let a library reach for a model hub: the weights live in site-packages.
@@ -46,7 +46,7 @@ def resolve_device(device: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def load_model(model_path: str, device: str = "auto") -> SentenceTransformer:
+def load_model(model_path: str, device: str = "auto") -> Embedder:
     """Load (once per process) the sentence-transformers model from a local directory."""
     path = Path(model_path)
     if not (path / "modules.json").is_file():
@@ -55,16 +55,18 @@ def load_model(model_path: str, device: str = "auto") -> SentenceTransformer:
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # a weights-loading bar on every start is noise, not progress
-    return SentenceTransformer(str(path), device=resolve_device(device), local_files_only=True)
+    model = SentenceTransformer(str(path), device=resolve_device(device), local_files_only=True)
+    return SentenceTransformerEncoder(model)
 
 
 class SentenceTransformerEmbedding(BaseEmbedding):
-    """LlamaIndex embedding over a local ``SentenceTransformer`` (normalised vectors, cosine-ready)."""
+    """LlamaIndex embedding over a local :class:`~caucasus_qa.embedder.Embedder` (normalised vectors,
+    cosine-ready)."""
 
     _model: Any = PrivateAttr()
     _progress: Callable[[int], None] | None = PrivateAttr(default=None)
 
-    def __init__(self, model: SentenceTransformer, model_name: str, embed_batch_size: int = 64) -> None:
+    def __init__(self, model: Embedder, model_name: str, embed_batch_size: int = 64) -> None:
         super().__init__(model_name=model_name, embed_batch_size=embed_batch_size)
         self._model = model
 
@@ -73,7 +75,7 @@ class SentenceTransformerEmbedding(BaseEmbedding):
         return "SentenceTransformerEmbedding"
 
     @property
-    def model(self) -> SentenceTransformer:
+    def model(self) -> Embedder:
         return self._model
 
     @property
@@ -86,7 +88,7 @@ class SentenceTransformerEmbedding(BaseEmbedding):
         return int(self._model.max_seq_length)
 
     def encode(self, texts: Sequence[str], show_progress_bar: bool = False) -> np.ndarray:
-        """Batch-encode; sentence-transformers sorts by length internally to cut padding."""
+        """Batch-encode (both implementations sort by length to cut padding)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         out = self._model.encode(
@@ -123,7 +125,7 @@ class SentenceTransformerEmbedding(BaseEmbedding):
 
 
 @lru_cache(maxsize=4)
-def load_onnx_model(model_path: str, cache_dir: str, quantize: bool) -> Any:
+def load_onnx_model(model_path: str, cache_dir: str, quantize: bool) -> Embedder:
     """The ONNX Runtime encoder (see :mod:`caucasus_qa.onnx_backend`), exported on first use."""
     from .onnx_backend import OnnxEncoder
 

@@ -6,8 +6,9 @@ exported LOCALLY from the packaged weights on first use (never at import time, n
 (``pip install 'caucasus-qa[onnx]'``); Optimum is not used (its ONNX exporter pins an older
 transformers).
 
-:class:`OnnxEncoder` mirrors the part of ``SentenceTransformer`` the project uses: ``encode`` (length
-sorted batches, mean pooling over the attention mask, L2 normalisation), ``max_seq_length`` and
+:class:`OnnxEncoder` is an :class:`~caucasus_qa.embedder.Embedder`, as the torch model is: ``encode``
+(length sorted batches, mean pooling over the attention mask, L2 normalisation), ``encode_tokens`` and
+``token_offsets`` (for the sentence vectors pooled at ingest), ``max_seq_length`` and
 ``get_embedding_dimension``. Vectors differ slightly from torch's (int8: noticeably), so the store
 records the backend and refuses a mismatch (see :mod:`caucasus_qa.store`).
 """
@@ -102,7 +103,7 @@ def export(model_path: Path, out_dir: Path, quantize: bool) -> Path:
 
 
 class OnnxEncoder:
-    """``SentenceTransformer``-like encoder over an ONNX Runtime session (CPU, or CUDA when available)."""
+    """:class:`~caucasus_qa.embedder.Embedder` over an ONNX Runtime session (CPU, or CUDA when available)."""
 
     def __init__(self, model_path: Path, cache_dir: Path, quantize: bool) -> None:
         try:

@@ -23,7 +23,7 @@ import shutil
 import struct
 import tempfile
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .chunk import sentence_spans
+from .embedder import Embedder, normalised
 from .entities import Entity
 from .settings import Settings
 
@@ -58,36 +59,8 @@ class Encoded:
     sentences: np.ndarray  # (m, dim) float32, normalised
 
 
-def _normalise(m: np.ndarray) -> np.ndarray:
-    return (m / np.clip(np.linalg.norm(m, axis=-1, keepdims=True), 1e-12, None)).astype(np.float32)
-
-
-def _forward(model: Any, texts: list[str], batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(normalised pooled vector, token embeddings without padding) per text, in order."""
-    if hasattr(model, "encode_tokens"):  # our ONNX Runtime encoder
-        yield from model.encode_tokens(texts, batch_size=batch_size)
-        return
-    outs = model.encode(texts, batch_size=batch_size, output_value=None, convert_to_numpy=False)
-    for o in outs:
-        n = int(o["attention_mask"].sum())
-        yield (
-            _normalise(o["sentence_embedding"].float().cpu().numpy()),
-            o["token_embeddings"][:n].float().cpu().numpy(),
-        )
-
-
-def _offsets(model: Any, texts: list[str]) -> list[list[tuple[int, int]]]:
-    """Character span of every word piece (special tokens: (0, 0)), as the encoder tokenizes."""
-    if hasattr(model, "token_offsets"):
-        return list(model.token_offsets(texts))
-    enc = model.tokenizer(
-        texts, return_offsets_mapping=True, truncation=True, max_length=int(model.max_seq_length)
-    )
-    return [[(int(a), int(b)) for a, b in offs] for offs in enc["offset_mapping"]]
-
-
 def pool_sentences(
-    model: Any,
+    model: Embedder,
     texts: Sequence[str],
     body_starts: Sequence[int],
     batch_size: int = 64,
@@ -102,8 +75,8 @@ def pool_sentences(
     dim = 0
     for start in range(0, len(texts), SLICE):
         part = list(texts[start : start + SLICE])
-        offsets = _offsets(model, part)
-        for j, (vec, tokens) in enumerate(_forward(model, part, batch_size)):
+        offsets = model.token_offsets(part)
+        for j, (vec, tokens) in enumerate(model.encode_tokens(part, batch_size=batch_size)):
             dim = vec.shape[-1]
             text, base = part[j], body_starts[start + j]
             offs = np.asarray(offsets[j][: len(tokens)], dtype=np.int64).reshape(-1, 2)
@@ -118,7 +91,7 @@ def pool_sentences(
                 Encoded(
                     vec.astype(np.float32),
                     np.asarray(spans, dtype=np.int32).reshape(-1, 2),
-                    _normalise(np.asarray(vecs, dtype=np.float32).reshape(-1, dim)),
+                    normalised(np.asarray(vecs, dtype=np.float32).reshape(-1, dim)),
                 )
             )
         if on_slice is not None:
