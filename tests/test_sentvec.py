@@ -71,19 +71,15 @@ def test_store_round_trip_remove_and_prune(tmp_path):
     assert store.read("y") == {}  # truncated
 
 
-def test_files_of_the_earlier_npz_format_are_read_and_replaced_on_write(tmp_path):
+def test_files_of_the_earlier_npz_format_are_not_read_and_prune_deletes_them(tmp_path):
     store = SentenceStore(tmp_path / "sentences")
     store.dir.mkdir()
-    legacy = store.legacy_path("d")
+    old = store.path("d").with_suffix(".npz")  # what an earlier version wrote for document "d"
     spans, vecs = np.array([[0, 4], [5, 9], [0, 2]], np.int32), np.eye(3, 4, dtype=np.float16)
-    np.savez(legacy, chunk_ids=np.array(["d:0", "d:1"]), counts=np.array([2, 1]), spans=spans, vectors=vecs)
-    back = store.read("d")
-    assert list(back) == ["d:0", "d:1"] and back["d:1"].chunk is None
-    assert np.array_equal(back["d:0"].spans, spans[:2]) and np.array_equal(back["d:1"].vectors, vecs[2:])
+    np.savez(old, chunk_ids=np.array(["d:0", "d:1"]), counts=np.array([2, 1]), spans=spans, vectors=vecs)
+    assert store.read("d") == {}  # no rows: the answer stage encodes those sentences at question time
     store.prune(["d"])
-    assert legacy.exists()  # an unchanged document keeps its old file
-    store.write("d", {"d:0": back["d:0"]})
-    assert not legacy.exists() and list(store.read("d")) == ["d:0"]
+    assert not old.exists()
 
 
 def test_ingest_stores_vectors_that_ask_uses_instead_of_encoding(qa, monkeypatch):
@@ -123,6 +119,8 @@ def test_missing_vectors_fall_back_to_encoding(mini_corpus, tmp_path):
     assert without.sources and without.answer  # answered, not an error
     assert len(fresh._vectors._vecs) > 10  # the passages' sentences were encoded at question time
     assert with_stored.sources[0].chunk_id == without.sources[0].chunk_id
+    again = fresh.ingest()  # an unchanged corpus over a store without its vector files: nothing to do
+    assert again.unchanged_docs == 2 and again.embedded_chunks == 0 and fresh.ask(question).answer
 
 
 def test_changed_document_keeps_vectors_of_reused_chunks_and_remove_drops_the_file(mini_corpus, tmp_path):

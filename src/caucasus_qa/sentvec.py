@@ -119,12 +119,12 @@ class SentenceStore:
     The file is a small JSON header (chunk ids, sentences per chunk, dimension) followed by the raw
     int32 spans and float16 vectors, read with one ``read`` and ``np.frombuffer``: a question reads
     the files of up to 20 documents, and an ``.npz`` (a zip archive, one member per array) took about
-    1 ms to open, which at 100,000 chunks was a third of a question's time. Files an older version
-    wrote as ``.npz`` are still read, and replaced on the document's next write.
+    1 ms to open, which at 100,000 chunks was a third of a question's time. (The ``.npz`` files of
+    earlier versions are not read: their documents' sentences are encoded at question time until
+    the document is next written; a rebuild or ``prune`` deletes them.)
     """
 
     SUFFIX = ".sv"
-    LEGACY_SUFFIX = ".npz"
     MAGIC = b"CQASENT1"
 
     def __init__(self, directory: Path) -> None:
@@ -133,15 +133,10 @@ class SentenceStore:
     def path(self, doc_id: str) -> Path:
         return self.dir / f"{_file_key(doc_id)}{self.SUFFIX}"
 
-    def legacy_path(self, doc_id: str) -> Path:
-        return self.dir / f"{_file_key(doc_id)}{self.LEGACY_SUFFIX}"
-
     def read(self, doc_id: str) -> Rows:
         """The stored rows of ``doc_id`` (empty when there is no readable file)."""
         try:
             got = _decode(self.path(doc_id).read_bytes(), self.MAGIC)
-        except FileNotFoundError:
-            got = _read_legacy(self.legacy_path(doc_id))
         except (OSError, ValueError, KeyError, TypeError, struct.error):
             return {}
         if got is None:
@@ -194,18 +189,15 @@ class SentenceStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        self.legacy_path(doc_id).unlink(missing_ok=True)
 
     def remove(self, doc_id: str) -> None:
         self.path(doc_id).unlink(missing_ok=True)
-        self.legacy_path(doc_id).unlink(missing_ok=True)
 
     def prune(self, keep: Iterable[str]) -> None:
         """Delete the files of documents not in ``keep`` (and temporary files a crash left)."""
         if not self.dir.is_dir():
             return
-        keys = {_file_key(d) for d in keep}
-        wanted = {k + suffix for k in keys for suffix in (self.SUFFIX, self.LEGACY_SUFFIX)}
+        wanted = {_file_key(d) + self.SUFFIX for d in keep}
         for p in self.dir.iterdir():
             if p.name not in wanted:
                 p.unlink(missing_ok=True)
@@ -257,16 +249,6 @@ def _decode(data: bytes, magic: bytes) -> Decoded | None:
     if isinstance(head.get("ents"), list) and len(head["ents"]) == k:
         ents = [tuple((int(a), int(b), str(c)) for a, b, c in row) for row in head["ents"]]
     return ids, counts, spans, vecs, chunks, ents
-
-
-def _read_legacy(path: Path) -> Decoded | None:
-    """The ``.npz`` files of earlier versions (chunk_ids, counts, spans, vectors)."""
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            ids, counts, spans, vecs = f["chunk_ids"], f["counts"], f["spans"], f["vectors"]
-    except (OSError, ValueError, KeyError):
-        return None
-    return [str(i) for i in ids.tolist()], counts.tolist(), spans, vecs, None, None
 
 
 class SentenceLookup:
