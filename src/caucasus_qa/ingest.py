@@ -100,6 +100,7 @@ def _set_aside_chroma_dir(settings: Settings) -> Path:
 
 
 def _progress_bar(total: int) -> Any:
+    """The one progress bar of an ingest: chunks of the changed documents, embedded or reused."""
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="chunk", desc="Embedding")
@@ -445,15 +446,9 @@ class Ingestor:
                 size = 0
             groups[-1].append(p)
             size += len(p.chunks)
-        bar = None
-        if progress and len(groups) > 1:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=sum(len(p.chunks) for p in planned), unit="chunk", desc="Embedding")
+        bar = _progress_bar(sum(len(p.chunks) for p in planned)) if progress and planned else None
         for group in groups:
-            self._write_group(store, manifest, group, report, progress and bar is None, sentences)
-            if bar is not None:
-                bar.update(sum(len(p.chunks) for p in group))
+            self._write_group(store, manifest, group, report, bar, sentences)
         if bar is not None:
             bar.close()
         for doc_id in removed:
@@ -471,9 +466,10 @@ class Ingestor:
         manifest: Manifest,
         group: list[_Planned],
         report: IngestReport,
-        progress: bool,
+        bar: Any,
         sentences: SentenceStore,
     ) -> None:
+        """Embed and write one group; ``bar`` (or None) advances as its chunks are embedded or reused."""
         nodes = [to_node(c, p.doc.record) for p in group for c in p.chunks]
         stored = {p.doc.doc_id: store.ids_of(p.doc.doc_id) for p in group}
         old_ids = {cid for ids in stored.values() for cid in ids}
@@ -485,14 +481,11 @@ class Ingestor:
         if todo:
             embedding = self.load_embedding()
             texts = [n.get_content(MetadataMode.EMBED) for n in todo]
-            bar = _progress_bar(len(texts)) if progress else None
             encoded = embedding.encode_with_sentences(
                 texts,
                 [len(t) - len(n.get_content()) for t, n in zip(texts, todo, strict=True)],
                 on_slice=bar.update if bar is not None else None,
             )
-            if bar is not None:
-                bar.close()
             for node, enc in zip(todo, encoded, strict=True):
                 node.embedding = enc.vector.tolist()
                 rows[node.node_id] = ChunkRow(enc.spans, enc.sentences, enc.vector)
@@ -508,6 +501,8 @@ class Ingestor:
         chunk_texts = {n.node_id: n.get_content() for n in nodes}
         rows = with_entities(rows, tagging.result(), chunk_texts, self.settings.spacy_model)
         report.embedded_chunks += len(todo)
+        if bar is not None:
+            bar.update(len(nodes) - len(todo))  # reused: counted when found
         for p in group:
             sentences.write(
                 p.doc.doc_id, {c.chunk_id: rows[c.chunk_id] for c in p.chunks if c.chunk_id in rows}
