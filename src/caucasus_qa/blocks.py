@@ -11,9 +11,17 @@ from .clean import continues, unwrap_markdown
 from .footnotes import NOTES_HEADING, match_entry, strip_markers
 from .schema import DocumentRecord
 
-__all__ = ["Block", "blank_mode", "classify_headings", "drop_chrome", "drop_front_matter", "split_blocks"]
+__all__ = [
+    "MD_HEADING",
+    "Block",
+    "blank_mode",
+    "classify_headings",
+    "drop_chrome",
+    "drop_front_matter",
+    "split_blocks",
+]
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")  # a Markdown heading line: (hashes, text)
 _SEPARATOR = re.compile(r"^(?:-{3,}|\*{3,}|_{3,}|\* \* \*)$")
 _CHROME_BLOCK = re.compile(
     r"^(?:\**\s*correspondence\b|this is an open access article|©|\(c\)\s|copyright\b|\**how to cite\b"
@@ -92,7 +100,7 @@ def split_blocks(text: str, blank_mode: bool) -> list[Block]:
         if not line:
             flush()
             continue
-        md = _MD_HEADING.match(line)
+        md = MD_HEADING.match(line)
         entry = match_entry(line)
         if md:
             flush()

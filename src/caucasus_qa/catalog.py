@@ -23,6 +23,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .blocks import MD_HEADING
 from .errors import DocumentError
 from .schema import DocumentRecord
 
@@ -41,7 +42,6 @@ _DATE_LINE = re.compile(
 )
 _BY_LINE = re.compile(r"^(?:by|BY|By)\s+(?P<names>.+)$")
 _NAME = re.compile(r"^[A-Z][\w.'’-]*(?:\s+(?:[A-Z][\w.'’-]*|\([^)]*\)|de|van|von|al-?|bin))+$")
-_MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 _MD_MARKUP = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 _URL = re.compile(r"https?://[^\s<>)\]]+|www\.[a-z0-9-]+(?:\.[a-z0-9-]+)+[^\s<>)\]]*", re.IGNORECASE)
 _DOI = re.compile(r"https?://(?:dx\.)?doi\.org/[^\s<>)\]]+", re.IGNORECASE)
@@ -131,9 +131,9 @@ def infer_record(doc_id: str, text: str, path: str = "") -> DocumentRecord:
     authors: tuple[str, ...] = ()
     title_at = -1
     for i, line in enumerate(head):
-        m = _MD_HEADING.match(line)
+        m = MD_HEADING.match(line)
         if m:
-            title, title_at = _strip_md(m.group(1)), i
+            title, title_at = _strip_md(m.group(2)), i
             break
     if not title:
         for i, line in enumerate(head):
