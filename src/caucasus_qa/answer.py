@@ -24,7 +24,7 @@ from .candidates import SentenceVectors, candidate_sentences
 from .citing import citation_answer, ensure_period, metadata_line
 from .embed import SentenceTransformerEmbedding
 from .entities import Entity
-from .features import QuestionFacts, judge_row, sentence_rows
+from .features import SENTENCE_FEATURES, QuestionFacts, judge_row, sentence_rows
 from .focus import entities_supported, quantity_supported
 from .lexicon import DocumentNames, Lexicon, content_words, question_terms
 from .query import Kind, QueryPlan
@@ -85,6 +85,7 @@ class ComposeConfig:
     duplicate_similarity: float = 0.88
     max_passages: int = 6
     why_following: int = 2  # sentences after the best one quoted for a why-question
+    denial_penalty: float = 0.0  # logits taken from a sentence that denies the question's premise
 
 
 def compose_answer(
@@ -141,7 +142,10 @@ def compose_answer(
     passages = {r: (src.text, src.score, r in front) for r, src in by_rank.items()}
     rows = sentence_rows(facts, cands, sims, overlaps, passages, entities or {})
     if models is not None:
-        values = models.sentence.logits(rows)
+        values = raw = models.sentence.logits(rows)
+        # A wh-question presupposes what it asks about ("why does Iran see Azerbaijan as a threat"); a
+        # sentence denying one of its words ("Iran does not see a threat from …") cannot answer it.
+        values = values - cfg.denial_penalty * rows[:, SENTENCE_FEATURES.index("negated_term")]
     else:
         bonus = {r: cfg.front_matter_bonus for r in front} if plan.kind is Kind.METADATA else {}
         values = np.asarray(
@@ -150,6 +154,7 @@ def compose_answer(
                 for c, sim, ov in zip(cands, sims, overlaps, strict=True)
             ]
         )
+        raw = values
     scored = [
         Candidate(rank, a, b, sent, float(v), float(sim), ov)
         for (rank, a, b, sent), v, sim, ov in zip(cands, values, sims, overlaps, strict=True)
@@ -177,7 +182,7 @@ def compose_answer(
     top5 = [scored[i] for i in order[:5]]
     sentence_coverage = max(overlaps)
     judge = judge_row(
-        plan, rows, values if models is not None else np.asarray([c.score for c in scored]),
+        plan, rows, raw,
         float(np.max(sims)), coverage, sentence_coverage, passage_support, quantity_support, len(unknown),
     )  # fmt: skip
     return Composed(

@@ -379,6 +379,7 @@ class Assistant:
             config=ComposeConfig(
                 max_sentences=self.settings.answer_max_sentences,
                 keep_within=self.settings.answer_keep_within if self.models() else ComposeConfig.keep_within,
+                denial_penalty=self.settings.answer_denial_penalty,
             ),
             vectors=self._vectors,
             query_vector=retriever.query_vector(the_plan.query),

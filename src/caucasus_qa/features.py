@@ -19,7 +19,7 @@ import numpy as np
 
 from .entities import Entity
 from .focus import keys_in, question_entities
-from .lexicon import stem
+from .lexicon import content_words, stem
 from .query import AnswerType, Kind, QueryPlan
 
 SENTENCE_FEATURES: tuple[str, ...] = (
@@ -31,7 +31,8 @@ SENTENCE_FEATURES: tuple[str, ...] = (
     "passage_score",  # the passage's cosine with the question
     "type_match",  # expects a typed answer, and the sentence has a new entity of that type
     "type_missing",  # expects a typed answer, and the sentence has none
-    "type_near_focus",  # ... and that entity stands within a few words of the focus noun or a question term
+    "type_near_focus",  # ... within a few words of the focus noun (else of a question term)
+    "type_near_terms",  # ... or within a few words of any of the question's content words but its names
     "reason_cue",  # a why-question, and the sentence gives a cause or motive
     "enumeration",  # a list question, and the sentence enumerates
     "entity_agreement",  # share of the question's named actors the sentence names
@@ -40,7 +41,7 @@ SENTENCE_FEATURES: tuple[str, ...] = (
     "focus_in_sentence",  # the head noun of the question's focus phrase occurs in the sentence
     "position",  # sentence index in its passage / sentences in it
     "first_in_passage",
-    "negation",  # "not", "no", "never": a denial rarely answers
+    "negated_term",  # a negation just before one of the question's words it does not negate itself
     "length",  # characters / 300, capped at 1
     "front_matter",  # a metadata question, and the sentence opens its document or an author section
 )
@@ -54,6 +55,7 @@ JUDGE_FEATURES: tuple[str, ...] = (
     "typed_found",  # ... and one of the three best sentences holds it
     "typed_best_near",  # ... and the best sentence holds it beside the focus noun or a question term
     "typed_top3_near",  # ... the same for one of the three best sentences
+    "typed_best_near_terms",  # the best sentence holds the type beside some question word
     "typed_gap",  # best logit minus the best logit of a sentence holding the type near the focus (capped 5)
     "typed_support",  # some sentence holds the type near the focus and names all the question's actors
     "best_agreement",  # entity agreement of the best sentence
@@ -64,13 +66,18 @@ JUDGE_FEATURES: tuple[str, ...] = (
     "metadata",
 )
 
+# causal connectives and motive words (not topical words such as "threat", which answer nothing by themselves)
 _REASON = re.compile(
     r"\b(?:because|since|due to|owing to|as a result|result of|given that|in order to|so as to|so that|"
-    r"aim(?:s|ed)? (?:to|at)|seek(?:s|ing)? to|sought to|fear(?:s|ed)?|concern(?:s|ed)?|threat\w*|"
-    r"therefore|thus|hence|reason\w*|motiv\w*|driven by|stems? from|rooted in|for fear|worr(?:y|ies|ied))\b",
+    r"aim(?:s|ed)? (?:to|at)|seek(?:s|ing)? to|sought to|therefore|thus|hence|reasons?|motiv\w*|"
+    r"driven by|stems? from|rooted in|for fear|leads? to|led to|caused by|fuel(?:s|ed|led)? by)\b",
     re.IGNORECASE,
 )
-_NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|n't|cannot)\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|cannot)\b", re.IGNORECASE)
+# a question that asks about an absence ("the convictions Aliyev lacks") expects denials in its answer
+_NEGATIVE_VERB = re.compile(
+    r"\b(?:lack\w*|fail\w*|refus\w*|den(?:y|ies|ied)|reject\w*|without|absen\w*|avoid\w*|declin\w*)\b", re.I
+)
 _QUOTATION = re.compile(r"[“\"][^”\"]{12,}[”\"]")
 _ENUMERATION = re.compile(r",[^,]+,|\band\b.*\band\b|;|:")
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
@@ -104,6 +111,8 @@ class QuestionFacts:
     # where the answer should stand: the focus noun ("commander"), else the question's content words
     # that are not its named actors ("commanded", "operation")
     terms: frozenset[str]
+    words: frozenset[str]  # the question's content words but its named actors
+    affirmative: bool  # the question negates nothing
 
     @classmethod
     def of(cls, plan: QueryPlan, ignore: Container[str], terms: Iterable[str] = ()) -> QuestionFacts:
@@ -112,7 +121,9 @@ class QuestionFacts:
         focus_stem = stem(focus) if len(focus) > 3 else ""
         named = {stem(w) for k in keys for w in k.split()}
         anchors = frozenset({focus_stem} if focus_stem else set(terms) - named)
-        return cls(plan, keys, plan.question.lower(), focus_stem, anchors)
+        words = frozenset(set(terms) - named) | anchors
+        affirmative = not (_NEGATION.search(plan.question) or _NEGATIVE_VERB.search(plan.question))
+        return cls(plan, keys, plan.question.lower(), focus_stem, anchors, words, affirmative)
 
 
 def typed(plan: QueryPlan) -> bool:
@@ -143,13 +154,13 @@ def typed_spans(
 
 
 def _near(
-    facts: QuestionFacts, text: str, spans: Sequence[tuple[int, int]], window: int = NEAR_WORDS
+    anchor_stems: frozenset[str], text: str, spans: Sequence[tuple[int, int]], window: int = NEAR_WORDS
 ) -> bool:
-    """One of ``spans`` within ``window`` words of the focus noun or another question term."""
-    if not spans or not facts.terms:
+    """One of ``spans`` within ``window`` words of one of ``anchor_stems``."""
+    if not spans or not anchor_stems:
         return False
     words = [(m.start(), stem(m.group())) for m in _WORD.finditer(text)]
-    anchors = [i for i, (_, w) in enumerate(words) if w in facts.terms]
+    anchors = [i for i, (_, w) in enumerate(words) if w in anchor_stems]
     if not anchors:
         return False
     starts = [a for a, _ in words]
@@ -191,6 +202,7 @@ def sentence_rows(
         spans = typed_spans(facts, text, ents, a) if wants_type else []
         match = bool(spans)
         keys = keys_in(text)
+        stems = content_words(text) if facts.focus_stem else frozenset()
         agree = _agreement(facts.keys, keys)
         places = {text[x - a : y - a].lower() for x, y, c in ents if c in ("PLACE", "NORP")}
         foreign = {k for p in places for k in keys_in(p)} - facts.keys
@@ -203,20 +215,32 @@ def sentence_rows(
             float(score),
             float(match),
             float(wants_type and not match),
-            float(match and _near(facts, text, spans)),
+            float(match and _near(facts.terms, text, spans)),
+            float(match and _near(facts.words, text, spans)),
             float(plan.answer_type is AnswerType.REASON and bool(_REASON.search(text))),
             float(plan.answer_type is AnswerType.LIST and bool(_ENUMERATION.search(text))),
             agree,
             _agreement(facts.keys, passage_keys[rank]),
             min(len(foreign), 3) / 3.0 if facts.keys else 0.0,
-            float(bool(facts.focus_stem) and facts.focus_stem in text.lower()),
+            float(bool(facts.focus_stem) and facts.focus_stem in stems),
             index / max(1, counts[rank]),
             float(index == 0),
-            float(bool(_NEGATION.search(text))),
+            float(facts.affirmative and _negates(facts.words, text)),
             min(1.0, len(text) / 300.0),
             float(plan.kind is Kind.METADATA and front),
         )
     return rows
+
+
+def _negates(anchor_stems: frozenset[str], text: str, window: int = 3) -> bool:
+    """A negation within ``window`` words before one of ``anchor_stems`` ("does not see a threat")."""
+    words = [m.group() for m in _WORD.finditer(text)]
+    negations = [i for i, w in enumerate(words) if _NEGATION.fullmatch(w)]
+    return any(
+        stem(words[j]) in anchor_stems
+        for i in negations
+        for j in range(i + 1, min(len(words), i + 1 + window))
+    )
 
 
 def _agreement(wanted: frozenset[str], keys: set[str]) -> float:
@@ -247,6 +271,7 @@ def judge_row(
     top3_near = bool(len(order)) and bool(rows[order[:3], col("type_near_focus")].max() > 0)
     near = rows[:, col("type_near_focus")] > 0 if len(order) else np.zeros(0, dtype=bool)
     gap = min(5.0, best - float(logits[near].max())) if near.any() else 5.0
+    best_near_terms = bool(len(order)) and bool(rows[order[0], col("type_near_terms")] > 0)
     support = bool(near.any()) and bool((rows[near, col("entity_agreement")] >= 1.0).any())
     agreement = float(rows[order[0], col("entity_agreement")]) if len(order) else 0.0
     return np.asarray(
@@ -259,6 +284,7 @@ def judge_row(
             float(wants and found),
             float(wants and best_near),
             float(wants and top3_near),
+            float(wants and best_near_terms),
             gap if wants else 0.0,
             float(wants and support),
             agreement,

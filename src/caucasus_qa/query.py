@@ -282,9 +282,10 @@ def _answer_type(doc: Any, kind: Kind, question: str) -> tuple[AnswerType, str]:
     after = [t for t in tokens if t.i > wh.i]
     if word == "how":
         nxt = after[0].lower_ if after else ""
-        if nxt in _HOW_NUMBER:
-            head = _first_noun(after[1:4])
-            return AnswerType.NUMBER, head.lower_ if head is not None else nxt
+        if nxt in _HOW_NUMBER:  # the counted noun ("how many Iranian-owned companies"), if any
+            head = next((t for t in after[1:6] if t.pos_ == "NOUN" and t.dep_ != "compound"), None)
+            counted = nxt in ("many", "much") and head is not None
+            return AnswerType.NUMBER, head.lower_ if counted and head is not None else ""
         return AnswerType.DESCRIPTION, ""
     if word == "when":
         return AnswerType.DATE, ""
