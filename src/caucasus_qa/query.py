@@ -121,6 +121,7 @@ _NOUN_CLASS: dict[AnswerType, frozenset[str]] = {
 _LOOK_THROUGH = _set("name names identity kind kinds type types sort form one ones exact precise")
 _LIST_VERBS = _set("list name enumerate identify mention outline give")
 _SAY_VERBS = _set("say said says state stated declare declared tell told remark remarked quote quoted")
+_COPULA = _set("is was are were be been")
 _HOW_NUMBER = _set("many much long far large big old")
 
 # -- wording patterns: the kinds of question whose answer is not a sentence about the subject ----
@@ -291,8 +292,9 @@ def _answer_type(doc: Any, kind: Kind, question: str) -> tuple[AnswerType, str]:
         return AnswerType.DATE, ""
     if word == "where":
         return AnswerType.PLACE, ""
-    if word in ("who", "whom"):
-        return AnswerType.PERSON, ""
+    if word in ("who", "whom"):  # "who was the commander of …": the noun it equates the person with
+        head = _first_noun(after) if wh.head.lower_ in _COPULA else None
+        return AnswerType.PERSON, head.lower_ if head is not None else ""
     if word == "what" and wh.head.lower_ in _SAY_VERBS:  # "what did the minister say about …"
         return AnswerType.QUOTE, ""
     # what / which / whose: the noun the wh-word determines, else the first noun after it
