@@ -148,6 +148,7 @@ def w_ingest(p: dict[str, Any]) -> dict[str, Any]:
 
 def w_serve(p: dict[str, Any]) -> dict[str, Any]:
     from caucasus_qa import Assistant
+    from caucasus_qa.stages import retrieve
 
     overrides = {"embed_backend": p["backend"]} if p.get("backend") else {}
     # `ask` and retrieval are timed in two assistants, each warmed up by three questions that are not
@@ -180,10 +181,10 @@ def w_serve(p: dict[str, Any]) -> dict[str, Any]:
     qa_r = Assistant(corpus_dir=p["corpus"], store_dir=p["store"], **overrides)
     qa_r._embedding = qa.embedding
     for q in warm:
-        qa_r._retrieve(q, qa_r.settings.top_k, None)
+        retrieve(qa_r.snapshot(), q, qa_r.settings.top_k, None, qa_r.reranker, qa_r.settings.rerank_depth)
     for q in qs:
         t = time.perf_counter()
-        qa_r._retrieve(q, qa_r.settings.top_k, None)
+        retrieve(qa_r.snapshot(), q, qa_r.settings.top_k, None, qa_r.reranker, qa_r.settings.rerank_depth)
         retr.append(time.perf_counter() - t)
     return {
         "n": len(qs),

@@ -83,7 +83,7 @@ def test_an_injected_reranker_sees_rerank_depth_passages_and_its_order_is_kept(q
 
     fake = Reversing()
     qa2 = Assistant(settings=qa.settings, reranker=fake, rerank_depth=7)
-    retrieved = [h.chunk.chunk_id for h in qa2._current_retriever().retrieve(QUESTION, 7)]
+    retrieved = [h.chunk.chunk_id for h in qa2.snapshot().retriever.retrieve(QUESTION, 7)]
     ans = qa2.ask(QUESTION, top_k=3)
     assert fake.seen == [(QUESTION, 7)]
     assert [s.chunk_id for s in ans.sources] == retrieved[::-1][:3]
@@ -106,7 +106,7 @@ def test_a_cross_encoder_from_settings_orders_the_passages_as_it_scores_them(qa,
     ans = on.ask(QUESTION, top_k=k)
 
     # the cross-encoder's own scores of the passages retrieval found at the rerank depth
-    retrieved = on._current_retriever().retrieve(QUESTION, depth)
+    retrieved = on.snapshot().retriever.retrieve(QUESTION, depth)
     own = CrossEncoder(str(model_dir), device="cpu", local_files_only=True)
     scores = np.asarray(own.predict([(QUESTION, h.chunk.text) for h in retrieved]), dtype=np.float64)
     order = np.argsort(-scores, kind="stable")
@@ -123,7 +123,7 @@ def test_a_cross_encoder_from_settings_orders_the_passages_as_it_scores_them(qa,
     assert off.reranker is None
     plain = off.ask(QUESTION, top_k=k)
     assert [s.chunk_id for s in plain.sources] == [
-        h.chunk.chunk_id for h in off._current_retriever().retrieve(QUESTION, k)
+        h.chunk.chunk_id for h in off.snapshot().retriever.retrieve(QUESTION, k)
     ]
     assert all(s.rerank_score is None for s in plain.sources)
     assert plain.to_dict()["sources"][0]["rerank_score"] is None

@@ -90,7 +90,7 @@ def test_passage_score_is_the_cosine_of_its_best_chunk_whichever_retriever_found
     from caucasus_qa.fusion import DenseRetriever
 
     question = "Which source gives the share of Israeli weapons in Azerbaijan's arsenal?"  # names no document
-    r = qa._current_retriever()
+    r = qa.snapshot().retriever
     reads: list[list[str]] = []
     real_read = type(qa.store).embeddings_for
     monkeypatch.setattr(
@@ -118,7 +118,7 @@ def test_dense_retriever_reads_chunks_the_manifest_does_not_know_from_the_store(
 
     from caucasus_qa.fusion import DenseRetriever
 
-    r = qa._current_retriever()
+    r = qa.snapshot().retriever
     bundle = QueryBundle(
         "Israeli drones in Azerbaijan", embedding=r.query_vector("Israeli drones in Azerbaijan")
     )
@@ -160,7 +160,7 @@ def test_passages_are_deduplicated_and_bounded(qa):
 @pytest.mark.integration
 def test_bm25_finds_a_passage_by_a_footnote_author(qa):
     qa.ask("warm up", top_k=1)
-    index = qa._retriever.bm25
+    index = qa.snapshot().retriever.bm25
     hits = index.search("Frantzman", 3)
     chunks = [qa.manifest().chunks[cid] for cid, _ in hits]
     top = chunks[0]
@@ -181,7 +181,7 @@ def test_keyword_index_ranks_as_llamaindex_bm25_retriever_and_filters_by_documen
     from caucasus_qa.bm25 import TOKEN_PATTERN, stemmer
 
     qa.ask("warm up", top_k=1)
-    index = qa._retriever.bm25
+    index = qa.snapshot().retriever.bm25
     assert index.bm25.corpus is None  # the index holds chunk ids only, not the saved corpus
     saved = bm25s.BM25.load(str(qa.settings.store_dir / "bm25"), load_corpus=True, show_progress=False)
     reference = BM25Retriever(existing_bm25=saved, similarity_top_k=15, token_pattern=TOKEN_PATTERN)
@@ -284,7 +284,7 @@ def test_a_question_about_what_several_articles_say_leads_with_several_documents
     assert spread_over_documents(hits, 1) == hits
 
     question = "What do both authors say about the Zangezur corridor?"
-    r = qa._current_retriever()
+    r = qa.snapshot().retriever
     plain = [h.chunk.doc_id for h in r._retrieve(question, r.query_vector(question), 10, None)]
     assert len(set(plain[:3])) < 3, "the plain ranking repeats a document in its first three"
     spread = [s.doc_id for s in qa.ask(question, top_k=10).sources]

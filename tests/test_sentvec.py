@@ -117,7 +117,7 @@ def test_missing_vectors_fall_back_to_encoding(mini_corpus, tmp_path):
     fresh = Assistant(corpus_dir=mini_corpus, store_dir=tmp_path / "store")
     without = fresh.ask(question)
     assert without.sources and without.answer  # answered, not an error
-    assert len(fresh._vectors._vecs) > 10  # the passages' sentences were encoded at question time
+    assert len(fresh.snapshot().vectors._vecs) > 10  # the passages' sentences were encoded at question time
     assert with_stored.sources[0].chunk_id == without.sources[0].chunk_id
     again = fresh.ingest()  # an unchanged corpus over a store without its vector files: nothing to do
     assert again.unchanged_docs == 2 and again.embedded_chunks == 0 and fresh.ask(question).answer
@@ -209,5 +209,5 @@ def test_stored_sentence_spans_are_the_punkt_sentences_of_the_chunk_and_only_of_
     for src in ans.sources:
         chunk = qa.manifest().chunks[src.chunk_id]
         whole = replace(src, text=chunk.text)
-        assert qa._stored_spans(whole) == list(_sentence_pieces(chunk.text))
-        assert qa._stored_spans(replace(src, text=chunk.text + " Another sentence.")) is None
+        assert qa.snapshot().stored_spans(whole) == list(_sentence_pieces(chunk.text))
+        assert qa.snapshot().stored_spans(replace(src, text=chunk.text + " Another sentence.")) is None
