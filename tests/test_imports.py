@@ -21,7 +21,16 @@ NEVER_TO_ANSWER = ("gradio", "matplotlib", "openai", "tiktoken", "caucasus_qa.ui
 # Needed to answer, but not at import time: the model is loaded when the question is embedded.
 MODEL = ("torch", "transformers", "sentence_transformers", "sklearn", "tokenizers")
 # Parsing and cleaning documents: ingest only.
-INGEST = ("caucasus_qa.ingest", "caucasus_qa.parse", "caucasus_qa.clean", "caucasus_qa.loaders", "ftfy")
+INGEST = (
+    "caucasus_qa.ingest",
+    "caucasus_qa.discovery",
+    "caucasus_qa.fingerprint",
+    "caucasus_qa.index_writer",
+    "caucasus_qa.parse",
+    "caucasus_qa.clean",
+    "caucasus_qa.loaders",
+    "ftfy",
+)
 
 
 def modules_after(code: str) -> set[str]:

@@ -191,8 +191,8 @@ def _spy_reads(m: pytest.MonkeyPatch) -> list[Path]:
     from caucasus_qa import ingest
 
     reads: list[Path] = []
-    real = ingest._read_with_stat
-    m.setattr(ingest, "_read_with_stat", lambda p: reads.append(Path(p)) or real(p))
+    real = ingest.read_with_stat
+    m.setattr(ingest, "read_with_stat", lambda p: reads.append(Path(p)) or real(p))
     return reads
 
 
@@ -340,7 +340,7 @@ def test_store_saved_without_a_digest_is_parsed_once_then_confirmed_by_it(mini_c
 
 
 def test_files_under_lists_what_sorted_rglob_does(tmp_path):
-    from caucasus_qa.ingest import _files_under
+    from caucasus_qa.discovery import files_under
 
     for rel in (
         "a-b.txt",
@@ -359,7 +359,7 @@ def test_files_under_lists_what_sorted_rglob_does(tmp_path):
     (tmp_path / "link.txt").symlink_to(tmp_path / "B.txt")
     (tmp_path / "broken.txt").symlink_to(tmp_path / "nothing")
     expected = [p for p in sorted(tmp_path.rglob("*")) if p.is_file() and not p.name.startswith(".")]
-    assert _files_under(tmp_path) == expected
+    assert files_under(tmp_path) == expected
     assert [p.relative_to(tmp_path).as_posix() for p in expected][:4] == [
         ".dir/x.md",
         "B.txt",
