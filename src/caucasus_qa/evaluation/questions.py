@@ -3,7 +3,7 @@
 ``eval/questions.jsonl`` holds one :class:`Question` per line and
 ``eval/conversations.jsonl`` one two-turn :class:`Conversation` per line.
 Every evidence quote must occur in the *cleaned* text of its document
-(see :func:`cleaned_texts`), compared after :func:`normalize_for_match`.
+(see :mod:`caucasus_qa.evaluation.evidence`, re-exported here).
 
 Run ``python -m caucasus_qa.evaluation.questions [FILE ...]`` to validate the
 files and print the number of questions per type and split.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -23,6 +22,29 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator, model_validator
 
 from caucasus_qa.errors import InputError
+
+from .evidence import DEFAULT_CORPUS_DIR, cleaned_texts, full_texts, normalize_for_match, validate_evidence
+
+__all__ = [
+    "DEFAULT_CORPUS_DIR",
+    "DEFAULT_EVAL_DIR",
+    "MIN_COUNTS",
+    "QUESTION_TYPES",
+    "Conversation",
+    "EvalSetError",
+    "Gold",
+    "Question",
+    "QuestionType",
+    "Split",
+    "cleaned_texts",
+    "count_table",
+    "full_texts",
+    "load_conversations",
+    "load_questions",
+    "main",
+    "normalize_for_match",
+    "validate_evidence",
+]
 
 QUESTION_TYPES: tuple[str, ...] = (
     "factoid",
@@ -50,7 +72,6 @@ MIN_COUNTS: dict[str, int] = {
 MIN_QUOTE_CHARS = 10  # author and date lines are short; body quotes are 20+
 MAX_QUOTE_CHARS = 300
 
-DEFAULT_CORPUS_DIR = Path(__file__).resolve().parents[3] / "corpus"
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[3] / "eval"
 
 
@@ -63,7 +84,7 @@ def _corpus_dir(info: ValidationInfo) -> Path:
     return Path(ctx.get("corpus_dir") or DEFAULT_CORPUS_DIR)
 
 
-class _Gold(BaseModel):
+class Gold(BaseModel):
     """Fields shared by a question and the follow-up turn of a conversation."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -139,7 +160,7 @@ class _Gold(BaseModel):
                 raise ValueError(f"keywords: {k!r} does not occur in the gold answer")
 
 
-class Question(_Gold):
+class Question(Gold):
     question: str
     type: QuestionType
     #: what an unanswerable near miss asks for and the articles never give (training questions only)
@@ -178,7 +199,7 @@ class Question(_Gold):
         return len(self.docs) >= 2
 
 
-class Conversation(_Gold):
+class Conversation(Gold):
     """Two turns; ``doc``/``evidence``/``answer``/``keywords`` are the gold for the follow-up."""
 
     turns: list[str]
@@ -228,7 +249,7 @@ def _format_validation_error(where: str, ident: str, err: ValidationError) -> li
     return lines
 
 
-def _load(path: str | Path, model: type[_Gold], corpus_dir: str | Path | None) -> tuple[list[Any], list[str]]:
+def _load(path: str | Path, model: type[Gold], corpus_dir: str | Path | None) -> tuple[list[Any], list[str]]:
     path = Path(path)
     try:
         raw_lines = path.read_text(encoding="utf-8").splitlines()
@@ -278,122 +299,6 @@ def load_conversations(path: str | Path, corpus_dir: str | Path | None = None) -
     if errors:
         raise EvalSetError("\n".join(errors))
     return items
-
-
-# --------------------------------------------------------------------------- matching
-
-_QUOTES = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-        "\u2033": '"',
-        "\u00ab": '"',
-        "\u00bb": '"',
-    }
-)
-
-
-def normalize_for_match(text: str) -> str:
-    """Lowercase, NFKC, curly quotes straightened, every punctuation/symbol removed, whitespace collapsed.
-
-    Punctuation is removed rather than replaced by a space, so ``Israel’s``,
-    ``Israel's`` and ``Israels`` all match, as do ``initi-atives`` and ``initiatives``.
-    """
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).lower()
-    kept = []
-    for ch in text:
-        cat = unicodedata.category(ch)
-        if cat[0] in "PS" or cat == "Cf":
-            continue
-        kept.append(" " if ch.isspace() else ch)
-    return " ".join("".join(kept).split())
-
-
-def validate_evidence(
-    items: Sequence[_Gold],
-    cleaned_texts: dict[str, str],
-    metadata_texts: dict[str, str] | None = None,
-) -> list[str]:
-    """One error line per evidence quote not found in the cleaned text of its document(s).
-
-    ``cleaned_texts`` maps a document's file name to its cleaned text.  A quote of a
-    question that names several documents may occur in any one of them.  The quotes of a
-    ``metadata`` question (author, date and venue lines, which a parser keeps out of the
-    body) may instead occur in ``metadata_texts`` (see :func:`full_texts`).
-    """
-    normalized = {name: normalize_for_match(text) for name, text in cleaned_texts.items()}
-    meta_norm = {name: normalize_for_match(text) for name, text in (metadata_texts or {}).items()}
-    errors: list[str] = []
-    for item in items:
-        missing = [d for d in item.docs if d not in normalized]
-        for d in missing:
-            errors.append(f"{item.id}: field 'doc': no cleaned text for {d}")
-        docs = [d for d in item.docs if d in normalized]
-        if not docs:
-            continue
-        for i, quote in enumerate(item.evidence):
-            needle = normalize_for_match(quote)
-            if not needle:
-                errors.append(f"{item.id}: field 'evidence[{i}]': quote is empty after normalisation")
-                continue
-            found = any(needle in normalized[d] for d in docs)
-            if not found and getattr(item, "type", None) == "metadata":
-                found = any(needle in meta_norm.get(d, "") for d in docs)
-            if not found:
-                short = quote if len(quote) <= 80 else quote[:77] + "..."
-                errors.append(f"{item.id}: field 'evidence[{i}]': not found in {', '.join(docs)}: {short!r}")
-    return errors
-
-
-# --------------------------------------------------------------------------- cleaned texts
-
-
-def _corpus_files(corpus: Path) -> list[Path]:
-    from caucasus_qa.settings import SUPPORTED_EXTENSIONS
-
-    return sorted(
-        p
-        for p in corpus.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SUPPORTED_EXTENSIONS
-    )
-
-
-def cleaned_texts(corpus_dir: str | Path | None = None) -> dict[str, str]:
-    """Cleaned body text of every corpus document, keyed by file name.
-
-    A document's text is ``parse_document(...).text`` followed by the text of its footnotes, so
-    that the reference quoted by a citation question can be checked too.
-    """
-    from caucasus_qa.loaders import read_text
-    from caucasus_qa.parse import parse_document
-
-    corpus = Path(corpus_dir) if corpus_dir else DEFAULT_CORPUS_DIR
-    out: dict[str, str] = {}
-    for p in _corpus_files(corpus):
-        parsed = parse_document(read_text(p), doc_id=p.stem, path=str(p))
-        notes = "\n\n".join(n.text for n in parsed.footnotes.values())
-        out[p.name] = parsed.text + "\n\n" + notes
-    return out
-
-
-def full_texts(corpus_dir: str | Path | None = None) -> dict[str, str]:
-    """Whole documents with only character-level repair (mojibake, Unicode), keyed by file name.
-
-    The parser drops author, date, venue and copyright lines from the body on purpose;
-    the evidence of a ``metadata`` question is such a line, so it is checked here.
-    """
-    from caucasus_qa.clean import clean_text
-    from caucasus_qa.loaders import read_text
-
-    corpus = Path(corpus_dir) if corpus_dir else DEFAULT_CORPUS_DIR
-    return {p.name: clean_text(read_text(p)) for p in _corpus_files(corpus)}
 
 
 # --------------------------------------------------------------------------- CLI
