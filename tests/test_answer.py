@@ -208,7 +208,14 @@ def test_metadata_answer_from_catalog() -> None:
         records=records,
     )
     assert "Global Defense Corp (GDC)" in c2.text and "names no author" in c2.text
-    assert not c.answered_by_record and not c2.answered_by_record  # these still face abstention
+    assert c.answered_by_record and c2.answered_by_record  # the record holds what was asked
+    c3 = compose(
+        "When was the piece Why Azerbaijani Wins published, and in which journal?",
+        sources,
+        BagOfWords(),  # type: ignore[arg-type]
+        records={**records, "d2": DocumentRecord(doc_id="d2", title="Why Azerbaijani Wins")},
+    )
+    assert not c3.answered_by_record  # no date and no venue on record: the judge decides
 
 
 def test_affiliation_answered_from_the_record() -> None:
@@ -231,7 +238,7 @@ def test_affiliation_answered_from_the_record() -> None:
         BagOfWords(),  # type: ignore[arg-type]
         records=records,
     )
-    assert aff not in not_asked.text and not not_asked.answered_by_record
+    assert aff not in not_asked.text and not_asked.answered_by_record  # the author is on record
 
 
 def test_no_passages_no_answer() -> None:

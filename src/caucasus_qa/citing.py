@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .lexicon import which_document
-from .query import ASKS_AFFILIATION, main_question
+from .query import ASKS_AFFILIATION, asked_record_fields, main_question
 from .schema import DocumentRecord, Source
 
 if TYPE_CHECKING:
@@ -89,7 +89,11 @@ def metadata_line(
     if rec.affiliation and ASKS_AFFILIATION.search(main_question(question)):
         line += f" The document introduces its author: {ensure_period(rec.affiliation)} [{src.rank}]"
         return line, True
-    return line, False
+    # the record answers by itself when it holds every field asked for ("who wrote …": its authors);
+    # a near miss asks for a field the record lacks ("in which journal …" of a paper with no venue)
+    asked = asked_record_fields(question)
+    values = {"authors": rec.authors, "venue": rec.venue, "date": rec.date}
+    return line, bool(asked) and all(values[f] for f in asked)
 
 
 def _with_acronym(rec: DocumentRecord) -> str:

@@ -164,6 +164,27 @@ ASKS_AFFILIATION = re.compile(
     r"|(?:where|for whom|for which \w+) (?:does|did) (?:the author|\w+) work)\b",
     re.IGNORECASE,
 )
+# which fields of the catalog record a metadata question asks for
+RECORD_FIELDS: dict[str, re.Pattern[str]] = {
+    "authors": re.compile(
+        r"\bwho (?:wrote|authored|is the author|are the authors)\b|\b(?:written|authored) by\b", re.I
+    ),
+    "venue": re.compile(
+        r"\b(?:which|what) (?:journal|website|site|outlet|venue|publisher|blog)\b"
+        r"|\bwhere was\b.*\bpublished\b",
+        re.I,
+    ),
+    "date": re.compile(
+        r"\b(?:when|what date|what day|what year|which year)\b.*\b(?:published|written|posted)\b", re.I
+    ),
+}
+
+
+def asked_record_fields(question: str) -> set[str]:
+    """The record fields a metadata question asks for (authors, venue, date); empty when unsure."""
+    return {name for name, pattern in RECORD_FIELDS.items() if pattern.search(main_question(question))}
+
+
 EXPECTS_NUMBER = re.compile(
     r"\b(?:how (?:many|much|long|large|big|far)|what (?:year|percentage|share|proportion|rate|number|amount)|"
     r"in what year|in which year)\b",
