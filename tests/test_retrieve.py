@@ -230,7 +230,8 @@ def test_bm25_index_is_rebuilt_when_ingest_adds_a_document(mini_corpus, tmp_path
 
 
 def test_documents_named_in_a_question_are_found_by_surname_or_venue_acronym():
-    from caucasus_qa.aliases import AliasMatcher, strip_aliases
+    from caucasus_qa.aliases import AliasMatcher
+    from caucasus_qa.query_words import strip_aliases
 
     def mentioned_docs(query, aliases):
         return AliasMatcher(aliases)(query)
@@ -269,7 +270,7 @@ def test_a_question_about_what_several_articles_say_leads_with_several_documents
     from dataclasses import replace
 
     from caucasus_qa.passages import Hit, spread_over_documents
-    from caucasus_qa.retrieve import asks_several_documents
+    from caucasus_qa.query_words import asks_several_documents
 
     assert asks_several_documents("Which leader do two of the articles credit with reconciling them?")
     assert asks_several_documents("How has Ankara helped young Azerbaijanis, according to the articles?")

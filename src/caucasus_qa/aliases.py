@@ -1,8 +1,8 @@
 """Document names in a question: the surnames and venue acronyms by which it points at documents.
 
 :func:`document_aliases` lists each document's names, :class:`AliasMatcher` finds the documents a
-question names, and :func:`strip_aliases` drops those names from it (within a named document its
-name carries no information).
+question names (:func:`caucasus_qa.query_words.strip_aliases` drops those names from it: within a
+named document its name carries no information).
 """
 
 from __future__ import annotations
@@ -58,13 +58,3 @@ class AliasMatcher:
             for doc_id in self.owners[m.group()]:
                 first.setdefault(doc_id, m.start())
         return sorted(first, key=lambda d: first[d])
-
-
-def strip_aliases(query: str, names: Sequence[str]) -> str:
-    """The query without the document names in it ("…, according to Khanin and Roubanis?" → "…?")."""
-    alt = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    out = re.sub(rf"\b(?:{alt})(?:['’]s)?\b", "\x00", query)
-    out = re.sub(r"(?:\b(?i:according to|by)\s+)?\x00(?:\s*(?:,|and)\s*\x00)*", "\x00", out)
-    out = re.sub(r"\s*,?\s*\x00\s*", " ", out)
-    out = re.sub(r"\s+([,?.!])", r"\1", re.sub(r"\s{2,}", " ", out)).strip(" ,")
-    return re.sub(r",([?.!])$", r"\1", out) or query

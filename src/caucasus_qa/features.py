@@ -21,6 +21,7 @@ from .entities import Entity
 from .focus import keys_in, question_entities
 from .lexicon import content_words, stem
 from .query import AnswerType, Kind, QueryPlan
+from .query_words import asks_absence
 
 SENTENCE_FEATURES: tuple[str, ...] = (
     "similarity",  # cosine between the question and the sentence
@@ -74,10 +75,6 @@ _REASON = re.compile(
     re.IGNORECASE,
 )
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|cannot)\b", re.IGNORECASE)
-# a question that asks about an absence ("the convictions Aliyev lacks") expects denials in its answer
-_NEGATIVE_VERB = re.compile(
-    r"\b(?:lack\w*|fail\w*|refus\w*|den(?:y|ies|ied)|reject\w*|without|absen\w*|avoid\w*|declin\w*)\b", re.I
-)
 _QUOTATION = re.compile(r"[“\"][^”\"]{12,}[”\"]")
 _ENUMERATION = re.compile(r",[^,]+,|\band\b.*\band\b|;|:")
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
@@ -122,7 +119,7 @@ class QuestionFacts:
         named = {stem(w) for k in keys for w in k.split()}
         anchors = frozenset({focus_stem} if focus_stem else set(terms) - named)
         words = frozenset(set(terms) - named) | anchors
-        affirmative = not (_NEGATION.search(plan.question) or _NEGATIVE_VERB.search(plan.question))
+        affirmative = not asks_absence(plan.question)
         return cls(plan, keys, plan.question.lower(), focus_stem, anchors, words, affirmative)
 
 

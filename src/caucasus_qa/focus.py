@@ -20,6 +20,7 @@ import re
 from collections.abc import Container, Sequence
 
 from .chunk import sentence_spans
+from .query_words import COUNT, ENTITY_SKIP_WORDS, NAME_RUN, QUANTITY, QUANTITY_FILLER, QUOTED_TITLE
 
 # Capitals, demonyms and short forms of the actors this corpus is about, mapped to one key.
 ALIASES: dict[str, str] = {
@@ -38,30 +39,15 @@ ALIASES: dict[str, str] = {
     **dict.fromkeys(["karabakh", "nagorno-karabakh", "artsakh"], "karabakh"),
     **dict.fromkeys(["nakhichevan", "nakhchivan"], "nakhichevan"),
 }
-_QUESTION_WORDS = frozenset(
-    """what which who whom whose when where why how does do did is are was were has have had can
-    could should would will according in on of the a an and or to for from by with""".split()  # noqa: SIM905
-)
-_ENTITY = re.compile(r"\b(?:[A-Z][\w\-]*(?:\s+(?:of\s+|for\s+)?[A-Z][\w\-]*)*|[A-Z]{2,}s?)\b")
-_QUANTITY = re.compile(
-    r"^\s*(?:how\s+(?:many|much|long|large|big)|what\s+(?:percentage|share|proportion|year)"
-    r"|in\s+what\s+year)\b\s*(?P<rest>.*)$",
-    re.I,
-)
+# the question's wording is read with the patterns of query_words.py; these read passage sentences
 _NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|(?:dozen|hundred|thousand|million|billion)s?"
     r"|percent)\b",
     re.I,
 )
 COUNT_WINDOW = 4  # words between a count and what it counts ("some 200 Israeli military advisers")
-_COUNT = re.compile(r"^\s*(?:how\s+(?:many|much)|what\s+(?:percentage|share|proportion))\b", re.I)
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d(?:s|['’]s)?\b")
-_QUOTED = re.compile(r"[“\"][^”\"]*[”\"]")
 _WORD = re.compile(r"[^\W\d_][\w\-’']*")
-_FILLER = frozenset(
-    """still currently now live remain remained did does do is are was were has have had the a an of in on to
-    by for per each every""".split()  # noqa: SIM905
-)
 
 
 def _key(term: str) -> str:
@@ -92,8 +78,8 @@ def question_entities(question: str, ignore: Container[str] = frozenset()) -> se
     ``ignore``: lower-case document names (author names, venues), a set built once per corpus.
     """
     found: set[str] = set()
-    question = _QUOTED.sub(" ", question)
-    for m in _ENTITY.finditer(question):
+    question = QUOTED_TITLE.sub(" ", question)
+    for m in NAME_RUN.finditer(question):
         if m.start() == 0:
             # the first word is capitalised anyway; keep what follows it, if it is a name too
             rest = m.group().split(None, 1)
@@ -102,7 +88,7 @@ def question_entities(question: str, ignore: Container[str] = frozenset()) -> se
             name = rest[1]
         else:
             name = m.group()
-        words = [w for w in name.split() if w.lower() not in _QUESTION_WORDS]
+        words = [w for w in name.split() if w.lower() not in ENTITY_SKIP_WORDS]
         if not words or all(w.lower() in ignore for w in words):
             continue
         phrase = " ".join(w for w in words if w.lower() not in ignore)
@@ -129,12 +115,12 @@ def entities_supported(question: str, passages: Sequence[str], ignore: Container
 def quantity_focus(question: str) -> list[str]:
     """For a quantity question, the word a number would count: the head of the phrase after "how many"
     ("how many Israeli military advisers are …" → advisers), as a crude five-letter stem."""
-    m = _QUANTITY.match(question)
+    m = QUANTITY.match(question)
     if not m:
         return []
     run: list[str] = []
     for w in _WORD.findall(m.group("rest"))[:5]:
-        if w.lower() in _FILLER:
+        if w.lower() in QUANTITY_FILLER:
             break
         run.append(w.lower())
     if not run:
@@ -146,9 +132,9 @@ def quantity_focus(question: str) -> list[str]:
 def quantity_supported(question: str, passages: Sequence[str]) -> bool:
     """A quantity question has a sentence with a number and one of its focus words."""
     focus = quantity_focus(question)
-    if not focus and not _QUANTITY.match(question):
+    if not focus and not QUANTITY.match(question):
         return True
-    count = bool(_COUNT.match(question))
+    count = bool(COUNT.match(question))
     for text in passages:
         for a, b in sentence_spans(text):
             sent = text[a:b]

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .query_words import META_WORDS
 from .schema import DocumentRecord
 
 _WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)*", re.UNICODE)
@@ -27,13 +28,6 @@ STOPWORDS = _words(
     into than then there these those been being can could should may might also not no but if so
     he she his her him we our us you your i me my one any some many much more most other such only
     over under after before between during while since until upon via per each both either"""
-)
-# Words that describe the question or the article rather than its subject: ignored by coverage.
-META_WORDS = _words(
-    """according article articles author authors study paper piece post blog feature essay report say
-    says said state states stated mention mentions mentioned give gives given describe describes
-    described call calls called name names named note notes cite cites cited source sources refer
-    refers reference references write wrote written claim claims argue argues argued"""
 )
 
 
@@ -51,6 +45,7 @@ def stem(word: str) -> str:
     return w
 
 
+# words that describe the question or the article rather than its subject: ignored by coverage
 _META_STEMS = frozenset(stem(w) for w in META_WORDS)
 
 

@@ -14,7 +14,6 @@ order, so scores need not decrease with rank; ``Hit.fused`` holds the fusion sco
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
@@ -25,18 +24,19 @@ import numpy as np
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from . import bm25 as bm25_mod
-from .aliases import AliasMatcher, document_aliases, strip_aliases
+from .aliases import AliasMatcher, document_aliases
 from .chunk import from_metadata
 from .embed import SentenceTransformerEmbedding
 from .fusion import DenseRetriever, FusionConfig, KeywordRetriever, WeightedRRF, cosine_from_chroma
 from .manifest import Manifest
 from .passages import Hit, interleave, passages, spread_over_documents
+from .query_words import asks_several_documents, strip_aliases
 from .schema import Chunk
 from .sentvec import ChunkRow
 from .settings import Settings
 from .store import Store
 
-__all__ = ["FusionConfig", "Hit", "HybridRetriever", "asks_several_documents"]
+__all__ = ["FusionConfig", "Hit", "HybridRetriever"]
 
 QUERY_CACHE = 64  # query embeddings kept by the retriever for the answer stage
 
@@ -171,16 +171,3 @@ class HybridRetriever:
             return known
         node = n.node
         return from_metadata(node.node_id, node.get_content(), dict(node.metadata))
-
-
-_SEVERAL_DOCUMENTS = re.compile(
-    r"\b(?:(?:the|two|both|several|all|these|different)\s+(?:\w+\s+)?(?:articles|authors|pieces|studies|analyses)"
-    r"|(?:two|both|several|each|all)\s+of\s+the(?:m|se)?\b(?:\s+(?:articles|authors|pieces|studies))?)\b",
-    re.I,
-)
-
-
-def asks_several_documents(query: str) -> bool:
-    """The question asks what several (unnamed) documents say: "according to the articles", "two of
-    the articles", "both authors"."""
-    return bool(_SEVERAL_DOCUMENTS.search(query))

@@ -22,28 +22,30 @@ from typing import Any
 
 from .lexicon import STOPWORDS, content_words, which_document
 from .query import CONTEXT_LABEL, main_question
+from .query_words import (
+    FOLLOW_UP_START,
+    PERSON_PRONOUN,
+    THAT_REFERENCE,
+    THING_PRONOUN,
+    WH_WORDS,
+    WHO_WROTE,
+)
 from .schema import DocumentRecord
 
-_ELLIPTIC_START = re.compile(
-    r"^\s*(?:and|but|also|so|then|what about|how about|what of|and what about|same for|likewise)\b",
-    re.IGNORECASE,
-)
-_PERSON = re.compile(r"\b(he|she|him|his|her|hers|himself|herself)\b", re.IGNORECASE)
-_THING = re.compile(r"\b(it|its|they|them|their|there|then|these|those|this)\b", re.IGNORECASE)
-_THAT = re.compile(
-    r"(?<!\bsay )(?<!\bsays )(?<!\bsaid )(?<!\bclaim )(?<!\bargue )(?<!\bthink )\bthat\b", re.I
-)
-_WHO_WROTE = re.compile(r"\bwho (?:wrote|authored|is the author)\b", re.IGNORECASE)
-_QUESTION_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
 MAX_CONTEXT_CHARS = 600
 
 
 def is_follow_up(question: str) -> bool:
     """Does this question lean on an earlier turn (ellipsis, pronouns, demonstratives, too short)?"""
     q = question.strip()
-    if _ELLIPTIC_START.search(q) or _PERSON.search(q) or _THING.search(q) or _THAT.search(q):
+    if (
+        FOLLOW_UP_START.search(q)
+        or PERSON_PRONOUN.search(q)
+        or THING_PRONOUN.search(q)
+        or THAT_REFERENCE.search(q)
+    ):
         return True
-    return len(content_words(q) - _QUESTION_WORDS - STOPWORDS) <= 1
+    return len(content_words(q) - WH_WORDS - STOPWORDS) <= 1
 
 
 def rewrite_query(
@@ -89,7 +91,7 @@ def _person(previous: str, answer: str, records: Mapping[str, DocumentRecord]) -
                 surname = author.split()[-1] if author.split() else ""
                 if surname and re.search(rf"\b{re.escape(surname)}\b", text):
                     return surname
-    if _WHO_WROTE.search(previous):
+    if WHO_WROTE.search(previous):
         doc = which_document(previous, records)
         found = records.get(doc) if doc else None
         if found and found.authors:
@@ -113,4 +115,4 @@ def _resolve_person(question: str, previous: str, answer: str, records: Mapping[
             )
         return name
 
-    return _PERSON.sub(sub, question)
+    return PERSON_PRONOUN.sub(sub, question)

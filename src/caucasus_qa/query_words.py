@@ -1,0 +1,110 @@
+"""The question patterns and phrase tables that the stages apply to a question's wording.
+
+With :mod:`caucasus_qa.query` this is the one place that reads how a question is phrased: the
+plan's kind and answer type are built in ``query.py``; the patterns here are the ones that other
+stages match against the question (or a follow-up, or the query retrieval searches for):
+
+* focus checks (:mod:`caucasus_qa.focus`): the named things and the counted thing of a question;
+* follow-up detection (:mod:`caucasus_qa.rewrite`): ellipsis, pronouns, demonstratives;
+* coverage (:mod:`caucasus_qa.lexicon`): the words that describe the question or article, not its subject;
+* answer features (:mod:`caucasus_qa.features`): a question that asks about an absence;
+* retrieval (:mod:`caucasus_qa.retrieve`): a question about what several documents say, and the
+  question with the document names it points at removed.
+
+Patterns that read passages, sentences or files stay with the code that reads them. This module
+imports nothing of the project, so any module may import it. ``tests/test_pattern_placement.py``
+fails when a question pattern appears anywhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+
+def _set(spaced: str) -> frozenset[str]:
+    return frozenset(spaced.split())
+
+
+# --- focus.py: named things and quantities --------------------------------------------------------
+#: words of a capitalised run that are not a name ("What", "In", "Does" at a question's start)
+ENTITY_SKIP_WORDS = _set(
+    """what which who whom whose when where why how does do did is are was were has have had can
+    could should would will according in on of the a an and or to for from by with"""
+)
+#: a run of capitalised words (with "of"/"for" inside: "Ministry of Defence") or an acronym
+NAME_RUN = re.compile(r"\b(?:[A-Z][\w\-]*(?:\s+(?:of\s+|for\s+)?[A-Z][\w\-]*)*|[A-Z]{2,}s?)\b")
+#: a quoted title in a question: its words are not the question's named things
+QUOTED_TITLE = re.compile(r"[“\"][^”\"]*[”\"]")
+#: a quantity question; ``rest``: what follows the question phrase ("how many drones …" → "drones …")
+QUANTITY = re.compile(
+    r"^\s*(?:how\s+(?:many|much|long|large|big)|what\s+(?:percentage|share|proportion|year)"
+    r"|in\s+what\s+year)\b\s*(?P<rest>.*)$",
+    re.I,
+)
+#: a count or a share (a year is not its answer)
+COUNT = re.compile(r"^\s*(?:how\s+(?:many|much)|what\s+(?:percentage|share|proportion))\b", re.I)
+#: words that end the counted phrase after "how many" ("how many troops *are* …")
+QUANTITY_FILLER = _set(
+    """still currently now live remain remained did does do is are was were has have had the a an of in on to
+    by for per each every"""
+)
+
+# --- rewrite.py: does a question lean on an earlier turn? -----------------------------------------
+FOLLOW_UP_START = re.compile(
+    r"^\s*(?:and|but|also|so|then|what about|how about|what of|and what about|same for|likewise)\b",
+    re.IGNORECASE,
+)
+PERSON_PRONOUN = re.compile(r"\b(he|she|him|his|her|hers|himself|herself)\b", re.IGNORECASE)
+THING_PRONOUN = re.compile(r"\b(it|its|they|them|their|there|then|these|those|this)\b", re.IGNORECASE)
+#: "that" pointing back ("that figure"), not introducing reported speech ("say that")
+THAT_REFERENCE = re.compile(
+    r"(?<!\bsay )(?<!\bsays )(?<!\bsaid )(?<!\bclaim )(?<!\bargue )(?<!\bthink )\bthat\b", re.I
+)
+WHO_WROTE = re.compile(r"\bwho (?:wrote|authored|is the author)\b", re.IGNORECASE)
+WH_WORDS = frozenset(["what", "which", "who", "whom", "whose", "when", "where", "why", "how"])
+
+# --- lexicon.py: coverage ignores the words that describe the question or the article -------------
+META_WORDS = _set(
+    """according article articles author authors study paper piece post blog feature essay report say
+    says said state states stated mention mentions mentioned give gives given describe describes
+    described call calls called name names named note notes cite cites cited source sources refer
+    refers reference references write wrote written claim claims argue argues argued"""
+)
+
+# --- features.py: a question that negates or asks about an absence ("the convictions Aliyev lacks")
+# expects denials in its answer
+ASKS_ABSENCE = re.compile(
+    r"\b(?:not|no|never|neither|nor|cannot)\b"
+    r"|\b(?:lack\w*|fail\w*|refus\w*|den(?:y|ies|ied)|reject\w*|without|absen\w*|avoid\w*|declin\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_absence(question: str) -> bool:
+    """The question negates something or asks about what is lacking, refused or denied."""
+    return bool(ASKS_ABSENCE.search(question))
+
+
+# --- retrieve.py: several documents, and the documents a question names ---------------------------
+SEVERAL_DOCUMENTS = re.compile(
+    r"\b(?:(?:the|two|both|several|all|these|different)\s+(?:\w+\s+)?(?:articles|authors|pieces|studies|analyses)"
+    r"|(?:two|both|several|each|all)\s+of\s+the(?:m|se)?\b(?:\s+(?:articles|authors|pieces|studies))?)\b",
+    re.I,
+)
+
+
+def asks_several_documents(query: str) -> bool:
+    """The question asks what several (unnamed) documents say: "according to the articles", "two of
+    the articles", "both authors"."""
+    return bool(SEVERAL_DOCUMENTS.search(query))
+
+
+def strip_aliases(query: str, names: Sequence[str]) -> str:
+    """The query without the document names in it ("…, according to Khanin and Roubanis?" → "…?")."""
+    alt = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    out = re.sub(rf"\b(?:{alt})(?:['’]s)?\b", "\x00", query)
+    out = re.sub(r"(?:\b(?i:according to|by)\s+)?\x00(?:\s*(?:,|and)\s*\x00)*", "\x00", out)
+    out = re.sub(r"\s*,?\s*\x00\s*", " ", out)
+    out = re.sub(r"\s+([,?.!])", r"\1", re.sub(r"\s{2,}", " ", out)).strip(" ,")
+    return re.sub(r",([?.!])$", r"\1", out) or query
