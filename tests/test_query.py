@@ -30,7 +30,7 @@ def _plan(question: str) -> QueryPlan:
         ("In what year did the embassy open?", AnswerType.DATE, "year"),
         ("Roughly how many refugees crossed the border?", AnswerType.NUMBER, "refugees"),
         ("How many Iranian-owned banks opened branches there?", AnswerType.NUMBER, "banks"),
-        ("What percentage of the budget went to defence?", AnswerType.NUMBER, "percentage"),
+        ("What percentage of the budget went to defence?", AnswerType.NUMBER, "budget"),
         ("How long is the new highway?", AnswerType.NUMBER, ""),
         ("Which type of missile hit the depot?", AnswerType.PRODUCT, "missile"),
         ("What exactly did the defence minister say about the drills?", AnswerType.QUOTE, ""),

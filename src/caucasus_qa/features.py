@@ -85,6 +85,7 @@ _FIGURE = re.compile(
     re.IGNORECASE,
 )
 _MODEL_CODE = re.compile(r"\b[A-Z][A-Za-z]*-?\d+[A-Za-z]?\b")
+_NAMED_NOUN = re.compile(r"\b([A-Z][\w-]+)\s+([a-z]\w+)")
 _WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)*")
 NEAR_WORDS = 8  # "a gunman, [Name], killed …": the answer stands within a clause of what it names
 _TYPE_CLASSES: dict[AnswerType, frozenset[str]] = {
@@ -147,6 +148,11 @@ def typed_spans(
     pattern = {AnswerType.DATE: _YEAR, AnswerType.NUMBER: _FIGURE, AnswerType.PRODUCT: _MODEL_CODE}.get(kind)
     if pattern is not None:
         out += [m.span() for m in pattern.finditer(text) if m.group().lower() not in facts.question_lower]
+    if kind in (AnswerType.PRODUCT, AnswerType.ORG) and facts.focus_stem:
+        # a proper name right before the focus noun names its kind: "Harop drones", "Elbit Systems"
+        for m in _NAMED_NOUN.finditer(text):
+            if stem(m.group(2)) == facts.focus_stem and m.group(1).lower()[:5] not in facts.question_lower:
+                out.append(m.span(1))
     return out
 
 

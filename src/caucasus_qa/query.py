@@ -119,6 +119,8 @@ _NOUN_CLASS: dict[AnswerType, frozenset[str]] = {
 }
 # Nouns that only point at their complement: "the name of the diplomat", "what kind of drones".
 _LOOK_THROUGH = _set("name names identity kind kinds type types sort form one ones exact precise")
+# measures whose ``of`` complement is what the figure is found beside ("the share of its arms")
+_MEASURE = _set("share percentage proportion number amount figure part portion fraction total volume value")
 _LIST_VERBS = _set("list name enumerate identify mention outline give")
 _SAY_VERBS = _set("say said says state stated declare declared tell told remark remarked quote quoted")
 _COPULA = _set("is was are were be been")
@@ -324,6 +326,9 @@ def _answer_type(doc: Any, kind: Kind, question: str) -> tuple[AnswerType, str]:
         return AnswerType.DESCRIPTION, ""
     head = _through(head)
     typed = _noun_type(head)
+    if typed is AnswerType.NUMBER and head.lower_ in _MEASURE:
+        # "what share of Azerbaijan's arms": a figure, found beside what it measures ("arms")
+        return typed, _through(head, _MEASURE).lower_
     if typed is not None:
         return typed, head.lower_
     if word == "whose":
@@ -337,10 +342,10 @@ def _first_noun(tokens: list[Any]) -> Any:
     return next((t for t in tokens if t.pos_ in ("NOUN", "PROPN") and t.dep_ != "compound"), None)
 
 
-def _through(head: Any) -> Any:
+def _through(head: Any, nouns: frozenset[str] = _LOOK_THROUGH) -> Any:
     """From a look-through noun ("name", "kind") to its ``of`` complement, when it has one."""
     for _ in range(2):
-        if head.lower_ not in _LOOK_THROUGH:
+        if head.lower_ not in nouns:
             return head
         prep = next((c for c in head.children if c.dep_ == "prep" and c.lower_ == "of"), None)
         obj = next((c for c in prep.children if c.dep_ == "pobj"), None) if prep is not None else None
