@@ -139,6 +139,8 @@ def load_or_build(settings: Settings, manifest: Manifest) -> KeywordIndex | None
 
 
 Ranking = list[tuple[str, float]]  # (chunk id, score), best first
+TIE_MARGIN = 8  # hits taken beyond k, so that a tie at the cut is resolved the same way everywhere
+SCORE_DECIMALS = 5
 _WORKER: ThreadPoolExecutor | None = None
 _WORKER_LOCK = threading.Lock()
 
@@ -181,7 +183,16 @@ class KeywordIndex:
             query, stemmer=self._stemmer, token_pattern=TOKEN_PATTERN, show_progress=False
         )
         mask = np.isin(self._docs, list(docs)).astype(np.float32) if docs else None
+        # bm25s sums a query's term scores in an order that follows Python's string hashing, so equal
+        # scores can differ in the last bits from one process to the next and swap places: a few
+        # extra hits are taken, scores rounded, and ties put in corpus order, so the ranking is the
+        # same in every process (the ranking and training depend on it being reproducible).
+        extra = min(len(self.ids), k + TIE_MARGIN)
         found, scores = self.bm25.retrieve(
-            tokens, k=k, corpus=self._positions, weight_mask=mask, show_progress=False
+            tokens, k=extra, corpus=self._positions, weight_mask=mask, show_progress=False
         )
-        return [(self.ids[int(i)], float(x)) for i, x in zip(found[0], scores[0], strict=True) if x > 0.0]
+        hits = sorted(
+            ((int(i), round(float(x), SCORE_DECIMALS)) for i, x in zip(found[0], scores[0], strict=True)),
+            key=lambda h: (-h[1], h[0]),
+        )[:k]
+        return [(self.ids[i], x) for i, x in hits if x > 0.0]
