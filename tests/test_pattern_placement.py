@@ -32,9 +32,8 @@ OTHER_PATTERNS: dict[str, tuple[str, str]] = {
         "_MD_IMAGE _MD_LINK _MD_STRAY_STAR _ODD_SPACES _TERMINAL _WORD_HYPHEN_END",
         "document text being cleaned",
     ),
-    "entities.py": ("_MODEL_CODE _NUMBER _YEAR", "entity texts found in sentences"),
     "features.py": (
-        "_ENUMERATION _FIGURE _MODEL_CODE _NEGATION _QUOTATION _REASON _WORD _YEAR",
+        "_ENUMERATION _FIGURE _MODEL_CODE _NAMED_NOUN _NEGATION _QUOTATION _REASON _WORD _YEAR",
         "candidate answer sentences",
     ),
     "focus.py": ("_NUMBER _WORD _YEAR", "passage sentences (and the tokenizer shared with them)"),

@@ -17,8 +17,7 @@ repackaging of spaCy's ``en_core_web_sm`` 3.8.0; a user with the official packag
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -88,33 +87,6 @@ def find_entities(texts: Sequence[str], model: str, batch_size: int = 64) -> lis
             tuple((e.start_char, e.end_char, CLASS_OF[e.label_]) for e in doc.ents if e.label_ in CLASS_OF)
         )
     return out
-
-
-# Figures spaCy's small model tags inconsistently: a digit, a spelled-out count, a model code (S-300).
-_NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty"
-    r"|hundred|thousand|million|billion|dozens?|percent)\b",
-    re.IGNORECASE,
-)
-_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d(?:s|['’]s)?\b")
-_MODEL_CODE = re.compile(r"\b[A-Z][A-Za-z]*-?\d+[A-Za-z]?\b|\b[A-Z]{2,}\d*\b")
-
-
-def in_span(entities: Iterable[Entity], start: int, end: int) -> list[Entity]:
-    """The entities that lie inside ``start:end``."""
-    return [e for e in entities if e[0] >= start and e[1] <= end]
-
-
-def has_number(text: str) -> bool:
-    return bool(_NUMBER.search(_YEAR.sub(" ", text)))
-
-
-def has_year(text: str) -> bool:
-    return bool(_YEAR.search(text))
-
-
-def has_model_code(text: str) -> bool:
-    return bool(_MODEL_CODE.search(text))
 
 
 def tag_in_background(texts: Mapping[str, str], model: str) -> Future[dict[str, tuple[Entity, ...]]]:
