@@ -120,7 +120,8 @@ def compose_answer(
     coverage, best_coverage = _coverage(terms, sources, lex)
     unknown = tuple(sorted(t for t in terms if not lex.known(t)))
     texts = [s.text for s in sources]
-    passage_support = entities_supported(question, texts, ignore)
+    facts = QuestionFacts.of(plan, ignore, terms)
+    passage_support = entities_supported(question, texts, wanted=facts.keys)
     quantity_support = quantity_supported(question, texts)
 
     vectors = vectors or SentenceVectors(embedding)
@@ -138,7 +139,6 @@ def compose_answer(
     overlaps = [sum(weights[t] for t in terms & content_words(c[3])) / total for c in cands]
     by_rank = {src.rank: src for src in sources}
     front = {r for r, src in by_rank.items() if src.start == 0 or FRONT_MATTER.search(src.section)}
-    facts = QuestionFacts.of(plan, ignore, terms)
     passages = {r: (src.text, src.score, r in front) for r, src in by_rank.items()}
     rows = sentence_rows(facts, cands, sims, overlaps, passages, entities or {})
     if models is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Container, Sequence
+from collections.abc import Collection, Container, Sequence
 
 from .chunk import sentence_spans
 from .query_words import COUNT, ENTITY_SKIP_WORDS, NAME_RUN, QUANTITY, QUANTITY_FILLER, QUOTED_TITLE
@@ -100,9 +100,15 @@ def question_entities(question: str, ignore: Container[str] = frozenset()) -> se
     return found
 
 
-def entities_supported(question: str, passages: Sequence[str], ignore: Container[str] = frozenset()) -> bool:
-    """All the question's named things occur together in at least one passage."""
-    wanted = question_entities(question, ignore)
+def entities_supported(
+    question: str,
+    passages: Sequence[str],
+    ignore: Container[str] = frozenset(),
+    wanted: Collection[str] | None = None,
+) -> bool:
+    """All the question's named things occur together in at least one passage (``wanted``: those
+    things when the caller has found them already)."""
+    wanted = question_entities(question, ignore) if wanted is None else wanted
     if not wanted:
         return True
     for text in passages:

@@ -206,7 +206,8 @@ def split_context(query: str) -> tuple[str, str]:
     cut = query.find(f" ({CONTEXT_LABEL} ")
     if cut < 0:
         return query, ""
-    return query[:cut], query[cut + len(CONTEXT_LABEL) + 3 :].rstrip(")")
+    context = query[cut + len(CONTEXT_LABEL) + 3 :]
+    return query[:cut], context.removesuffix(")")  # only the label's own parenthesis
 
 
 def main_question(query: str) -> str:
