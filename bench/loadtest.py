@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         corpus.mkdir()
         for name in FIRST:
             shutil.copy(CORPUS / name, corpus / name)
-        qa = Assistant(corpus_dir=corpus, store_dir=store, chroma_url=url)
+        qa = Assistant(corpus_dir=corpus, store_dir=store, store={"chroma_url": url})
         qa.ingest()
         qa.ask(QUESTIONS[0])  # warm: model, retriever
         app = build_app(qa)

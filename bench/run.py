@@ -88,9 +88,10 @@ def w_ingest(p: dict[str, Any]) -> dict[str, Any]:
     from caucasus_qa import Assistant
     from caucasus_qa.chunk import to_node
 
-    overrides = {"embed_batch_size": p["batch_size"]} if p.get("batch_size") else {}
+    embed = {"batch_size": p["batch_size"]} if p.get("batch_size") else {}
     if p.get("backend"):
-        overrides["embed_backend"] = p["backend"]
+        embed["backend"] = p["backend"]
+    overrides = {"embed": embed}
     qa = Assistant(corpus_dir=p["corpus"], store_dir=p["store"], **overrides)
     out: dict[str, Any] = {"embed": p["embed"]}
     t0 = time.perf_counter()
@@ -104,7 +105,7 @@ def w_ingest(p: dict[str, Any]) -> dict[str, Any]:
         model = qa.embedding.model
         pool = paragraph_pool(Path(p["real_corpus"]))
         vecs = pool_vectors(model, pool.paragraphs, Path(p["cache"]))
-        qa._embedding = PooledEmbedding(model, qa.settings.model_name, pool.paragraphs, vecs)
+        qa._embedding = PooledEmbedding(model, qa.settings.embed.model_name, pool.paragraphs, vecs)
     else:
         from bench.pooled import HashEmbedding
 
@@ -130,7 +131,7 @@ def w_ingest(p: dict[str, Any]) -> dict[str, Any]:
             to_node(c, m.docs[c.doc_id].record).get_content(MetadataMode.EMBED) for c in m.chunks.values()
         ]
         model = qa.embedding.model
-        bs = qa.settings.embed_batch_size
+        bs = qa.settings.embed.batch_size
         t0 = time.perf_counter()
         model.encode(texts, batch_size=bs, normalize_embeddings=True, convert_to_numpy=True)
         out["raw_encode_s"] = time.perf_counter() - t0
@@ -150,7 +151,7 @@ def w_serve(p: dict[str, Any]) -> dict[str, Any]:
     from caucasus_qa import Assistant
     from caucasus_qa.stages import retrieve
 
-    overrides = {"embed_backend": p["backend"]} if p.get("backend") else {}
+    overrides = {"embed": {"backend": p["backend"]} if p.get("backend") else {}}
     # `ask` and retrieval are timed in two assistants, each warmed up by three questions that are not
     # timed, so that each timed question is new to the assistant that answers it, as in a serving
     # process (retrieving it first in the same one would have read its sentence files). The first
@@ -180,11 +181,12 @@ def w_serve(p: dict[str, Any]) -> dict[str, Any]:
     rss = maxrss_mib()
     qa_r = Assistant(corpus_dir=p["corpus"], store_dir=p["store"], **overrides)
     qa_r._embedding = qa.embedding
+    r = qa_r.settings.retrieval
     for q in warm:
-        retrieve(qa_r.snapshot(), q, qa_r.settings.top_k, None, qa_r.reranker, qa_r.settings.rerank_depth)
+        retrieve(qa_r.snapshot(), q, r.top_k, None, qa_r.reranker, r.rerank_depth)
     for q in qs:
         t = time.perf_counter()
-        retrieve(qa_r.snapshot(), q, qa_r.settings.top_k, None, qa_r.reranker, qa_r.settings.rerank_depth)
+        retrieve(qa_r.snapshot(), q, r.top_k, None, qa_r.reranker, r.rerank_depth)
         retr.append(time.perf_counter() - t)
     return {
         "n": len(qs),

@@ -6,7 +6,7 @@ import pytest
 
 from caucasus_qa.abstain import NOT_FOUND, Evidence, decide, not_found
 from caucasus_qa.schema import Source
-from caucasus_qa.settings import Settings
+from caucasus_qa.settings import AbstainSettings, Settings
 
 
 def _ev(**kw: object) -> Evidence:
@@ -25,28 +25,28 @@ def _ev(**kw: object) -> Evidence:
 
 
 def test_strong_evidence_is_answered() -> None:
-    d = decide(_ev(), Settings())
+    d = decide(_ev(), Settings().abstain)
     assert not d.abstain and d.reasons == ()
 
 
 def test_defaults_abstain_on_weak_similarity() -> None:
-    s = Settings()
-    d = decide(_ev(best_similarity=s.abstain_min_similarity - 0.01), s)
+    s = Settings().abstain
+    d = decide(_ev(best_similarity=s.min_similarity - 0.01), s)
     assert d.abstain and "similarity" in d.reasons[0]
 
 
 @pytest.mark.parametrize(
     ("field", "value", "setting", "threshold", "word"),
     [
-        ("best_similarity", 0.39, "abstain_min_similarity", 0.4, "similarity"),
-        ("coverage", 0.29, "abstain_min_coverage", 0.3, "coverage"),
-        ("sentence_coverage", 0.19, "abstain_min_sentence_coverage", 0.2, "sentence"),
-        ("unknown_terms", 3, "abstain_max_unknown_terms", 2, "not in the corpus"),
-        ("top_score", 0.01, "abstain_min_top_score", 0.02, "top passage"),
+        ("best_similarity", 0.39, "min_similarity", 0.4, "similarity"),
+        ("coverage", 0.29, "min_coverage", 0.3, "coverage"),
+        ("sentence_coverage", 0.19, "min_sentence_coverage", 0.2, "sentence"),
+        ("unknown_terms", 3, "max_unknown_terms", 2, "not in the corpus"),
+        ("top_score", 0.01, "min_top_score", 0.02, "top passage"),
     ],
 )
 def test_each_floor_trips_alone(field: str, value: object, setting: str, threshold: float, word: str) -> None:
-    s = Settings(**{setting: threshold})
+    s = AbstainSettings(**{setting: threshold})  # type: ignore[arg-type]
     assert decide(_ev(**{field: value}), s).abstain
     d = decide(_ev(**{field: value}), s)
     assert any(word in r for r in d.reasons), d.reasons
@@ -57,19 +57,19 @@ def test_each_floor_trips_alone(field: str, value: object, setting: str, thresho
 
 def test_missing_number_abstains_only_when_enabled() -> None:
     ev = _ev(number_support=False)
-    assert decide(ev, Settings(abstain_require_number=True)).abstain
-    assert not decide(ev, Settings(abstain_require_number=False)).abstain
+    assert decide(ev, AbstainSettings(require_number=True)).abstain
+    assert not decide(ev, AbstainSettings(require_number=False)).abstain
 
 
 def test_confidence_combines_similarity_and_coverage() -> None:
-    s = Settings(abstain_min_confidence=0.9, abstain_coverage_weight=0.5, abstain_min_similarity=0.0)
+    s = AbstainSettings(min_confidence=0.9, coverage_weight=0.5, min_similarity=0.0)
     assert decide(_ev(best_similarity=0.6, best_coverage=0.7), s).abstain is False  # 0.95
     assert decide(_ev(best_similarity=0.6, best_coverage=0.5), s).abstain is True  # 0.85
 
 
 def test_top_score_unused_by_default() -> None:
-    assert Settings().abstain_min_top_score is None
-    assert not decide(_ev(top_score=-5.0), Settings()).abstain
+    assert Settings().abstain.min_top_score is None
+    assert not decide(_ev(top_score=-5.0), Settings().abstain).abstain
 
 
 def test_not_found_lists_closest_passages() -> None:

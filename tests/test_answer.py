@@ -22,7 +22,7 @@ KIND_CITATION, KIND_GENERAL, KIND_METADATA = Kind.CITATION.value, Kind.GENERAL.v
 
 def compose(question: str, *args: Any, **kwargs: Any) -> Composed:
     """compose_answer over the question's plan, with the hand-weighted score (no learned model)."""
-    return compose_answer(make_plan(question, Settings().spacy_model), *args, **kwargs)
+    return compose_answer(make_plan(question, Settings().answer.spacy_model), *args, **kwargs)
 
 
 _SENTENCE_END = re.compile(r"\[(\d+)\](?=\s|$)")

@@ -182,7 +182,7 @@ def test_upload_then_ask_about_it(page: Any, qa: Any, tmp_path: Path) -> None:
         if stem in {d.record.doc_id for d in qa.documents()}:
             remove_document(qa, stem)
     assert {d.record.doc_id for d in qa.documents()} == before
-    assert not (qa.settings.store_dir / "uploads" / f"{stem}.txt").exists()
+    assert not (qa.settings.store.store_dir / "uploads" / f"{stem}.txt").exists()
 
 
 def no_sideways_scroll(page: Any) -> None:

@@ -67,7 +67,7 @@ def chroma_url(tmp_path: Path) -> Iterator[str]:
 
 def _cli(*args: str) -> dict | list:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])}
-    env.pop("CAUCASUS_QA_CHROMA_URL", None)
+    env.pop("CAUCASUS_QA_STORE__CHROMA_URL", None)
     proc = subprocess.run(
         [sys.executable, "-m", "caucasus_qa.cli", *args],
         env=env,

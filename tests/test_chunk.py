@@ -23,7 +23,9 @@ def real_tokenizer():  # the model's own HF tokenizer, as sentence-transformers 
 @pytest.fixture(scope="module")
 def chunked(parsed_corpus):
     s = Settings()
-    chunker = Chunker(token_counter(s), s.max_seq_tokens, s.chunk_tokens, s.chunk_overlap_sentences)
+    chunker = Chunker(
+        token_counter(s), s.embed.max_seq_tokens, s.embed.chunk_tokens, s.embed.chunk_overlap_sentences
+    )
     return {doc_id: (doc, chunker.chunk(doc)) for doc_id, doc in parsed_corpus.items()}
 
 
@@ -75,7 +77,9 @@ def test_chunks_carry_the_references_of_the_footnotes_they_cite(chunked):
 
 def test_chunk_ids_are_deterministic_and_neighbours_linked(chunked, parsed_corpus):
     s = Settings()
-    again = Chunker(token_counter(s), s.max_seq_tokens, s.chunk_tokens, s.chunk_overlap_sentences)
+    again = Chunker(
+        token_counter(s), s.embed.max_seq_tokens, s.embed.chunk_tokens, s.embed.chunk_overlap_sentences
+    )
     for doc_id, (_doc, chunks) in chunked.items():
         ids = [c.chunk_id for c in chunks]
         assert ids == [c.chunk_id for c in again.chunk(parsed_corpus[doc_id])]
@@ -103,7 +107,7 @@ def test_overlong_sentence_is_split_not_truncated(parsed_corpus):
     para = Paragraph(index=0, section=("Test",), text=long_text, start=0, end=len(long_text))
     fake = replace(doc, text=long_text, paragraphs=[para], footnotes={})
     s = Settings()
-    chunks = Chunker(token_counter(s), s.max_seq_tokens, s.chunk_tokens, 0).chunk(fake)
+    chunks = Chunker(token_counter(s), s.embed.max_seq_tokens, s.embed.chunk_tokens, 0).chunk(fake)
     assert len(chunks) >= 4
     assert "".join(c.text for c in chunks).replace(" ", "") == long_text.replace(" ", "")
     tok = real_tokenizer()

@@ -74,7 +74,7 @@ def test_console_script_reports_errors_on_one_line(tmp_path):
 
 @pytest.mark.integration
 def test_ask_json_and_docs(qa, capsys):
-    args = ["--store-dir", str(qa.settings.store_dir), "--corpus-dir", str(CORPUS)]
+    args = ["--store-dir", str(qa.settings.store.store_dir), "--corpus-dir", str(CORPUS)]
     assert (
         main(["ask", "--json", "-k", "3", "Who", "wrote", "about", "the", "Zangezur", "corridor?", *args])
         == 0

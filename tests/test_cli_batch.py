@@ -99,7 +99,7 @@ def test_batch_answers_every_question_as_a_json_line(qa: Any, tmp_path: Path, mo
     second = {"id": "drones", "question": "Which drones did Israel sell?", "top_k": 2, "docs": [DOC]}
     third = {"question": "Who won the Tour de France in 2019?"}
     stdin = f"{first}\n\n{json.dumps(second)}\n{json.dumps(third)}\n"
-    args = ["--store-dir", str(qa.settings.store_dir), "--corpus-dir", str(CORPUS)]
+    args = ["--store-dir", str(qa.settings.store.store_dir), "--corpus-dir", str(CORPUS)]
     code, out, _ = run(monkeypatch, capsys, stdin, "ask", "--batch", "-", "-k", "3", *args)
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]

@@ -35,7 +35,7 @@ def json_block(text: str) -> dict[str, Any]:
 
 @pytest.mark.integration
 def test_chat_answers_follow_ups_and_runs_its_commands(qa: Any, monkeypatch, capsys) -> None:
-    args = ["-k", "2", "--store-dir", str(qa.settings.store_dir), "--corpus-dir", str(CORPUS)]
+    args = ["-k", "2", "--store-dir", str(qa.settings.store.store_dir), "--corpus-dir", str(CORPUS)]
     stdin = f"{FIRST}\n\n/bogus\n{FOLLOW_UP}\n/json\n/sources\n/help\n/reset\n/sources\n/quit\nNever asked?\n"
     code, out, err = chat(monkeypatch, capsys, stdin, *args)
     assert code == 0
@@ -78,7 +78,7 @@ def test_chat_answers_follow_ups_and_runs_its_commands(qa: Any, monkeypatch, cap
 
 @pytest.mark.integration
 def test_chat_goes_on_after_a_rejected_question_and_ends_at_eof(qa: Any, monkeypatch, capsys) -> None:
-    args = ["--store-dir", str(qa.settings.store_dir), "--corpus-dir", str(CORPUS)]
+    args = ["--store-dir", str(qa.settings.store.store_dir), "--corpus-dir", str(CORPUS)]
     too_long = "why " * 1000
     code, out, err = chat(monkeypatch, capsys, f"{too_long}\n{FIRST}\n", *args)  # no /quit: EOF ends it
     assert code == 0
@@ -97,6 +97,6 @@ def test_chat_rejects_bad_options_before_reading_anything(argv, word, tmp_path, 
 
 @pytest.mark.integration
 def test_chat_rejects_an_unknown_document(qa: Any, monkeypatch, capsys) -> None:
-    args = ["--doc", "nope", "--store-dir", str(qa.settings.store_dir), "--corpus-dir", str(CORPUS)]
+    args = ["--doc", "nope", "--store-dir", str(qa.settings.store.store_dir), "--corpus-dir", str(CORPUS)]
     code, out, err = chat(monkeypatch, capsys, f"{FIRST}\n", *args)
     assert code == 2 and out == "" and "unknown document id 'nope'" in err

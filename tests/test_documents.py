@@ -202,6 +202,6 @@ def test_same_stem_in_two_formats_gets_two_ids_and_unreadable_types_are_reported
         ("slides.odp", b"PK"),
     )
     skipped: list[str] = []
-    found = discover(Settings(corpus_dir=corpus), Manifest(), [], skipped)
+    found = discover(Settings(store={"corpus_dir": corpus}), Manifest(), [], skipped)
     assert set(found) == {"klaleche.pdf", "klaleche.docx", "klaleche"}
     assert len(skipped) == 1 and "slides.odp" in skipped[0] and "\n" not in skipped[0]

@@ -52,7 +52,7 @@ def test_evaluate_returns_the_eval_result_and_writes_the_report(
     assert f"caucasus-qa eval --split dev --top-k 5 --report {tmp_path / 'r'}" in md
 
     # the CLI prints the same result (timings aside)
-    args = ["--store-dir", str(qa.settings.store_dir), "--corpus-dir", str(CORPUS)]
+    args = ["--store-dir", str(qa.settings.store.store_dir), "--corpus-dir", str(CORPUS)]
     assert main(["eval", str(path), "--split", "dev", "-k", "5", "--no-baselines", "--json", *args]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert set(printed) == set(result)

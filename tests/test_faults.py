@@ -222,15 +222,15 @@ def _truncate(path: Path) -> None:
 
 def _other_model(store: Path) -> None:
     shutil.rmtree(store / "chroma")
-    Store(Settings(store_dir=store), "some/other-model", 768).client.close()
+    Store(Settings(store={"store_dir": store}), "some/other-model", 768).client.close()
 
 
 def _old_schema(store: Path) -> None:
-    s = Settings(store_dir=store)
-    st = Store(s, s.model_name, 384)
+    s = Settings(store={"store_dir": store})
+    st = Store(s, s.embed.model_name, 384)
     meta = {**st.expected_metadata, "schema_version": 0}
-    st.client.delete_collection(s.collection)
-    st.client.create_collection(s.collection, metadata=meta)
+    st.client.delete_collection(s.store.collection)
+    st.client.create_collection(s.store.collection, metadata=meta)
     st.client.close()
 
 
@@ -336,7 +336,7 @@ def test_failed_rebuild_keeps_the_old_index(mini_corpus, tmp_path, base_store, m
     # and a rebuild that succeeds afterwards gives the same ids, with no staging collection left
     ingest(mini_corpus, store, rebuild=True)
     assert snapshot(store)["ids"] == before["ids"]
-    client = Store(Settings(store_dir=store), Settings().model_name, 384).client
+    client = Store(Settings(store={"store_dir": store}), Settings().embed.model_name, 384).client
     names = [c.name for c in client.list_collections()]
     assert names == ["caucasus_qa"]
 
@@ -370,7 +370,7 @@ def test_chroma_server_down_or_gone_is_one_clear_line(mini_corpus, tmp_path, cap
                 break
             except OSError:
                 time.sleep(0.3)
-        qa = Assistant(corpus_dir=mini_corpus, store_dir=tmp_path / "store", chroma_url=url)
+        qa = Assistant(corpus_dir=mini_corpus, store_dir=tmp_path / "store", store={"chroma_url": url})
         assert qa.ask("What did Russia do in Ukraine?").sources
     finally:
         proc.terminate()

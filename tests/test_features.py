@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from caucasus_qa.abstain import explain, judge
-from caucasus_qa.answer import ComposeConfig, compose_answer
+from caucasus_qa.answer import compose_answer
 from caucasus_qa.features import JUDGE_FEATURES, SENTENCE_FEATURES
 from caucasus_qa.query import plan
 from caucasus_qa.schema import DocumentRecord
@@ -14,7 +14,7 @@ from caucasus_qa.scorer import LinearModel, Models, load_models
 from caucasus_qa.settings import Settings
 from tests.test_answer import BagOfWords, _src
 
-MODEL = Settings().spacy_model
+MODEL = Settings().answer.spacy_model
 
 
 def _rows(question: str, sentences: list[str], entities: dict[int, list[tuple[int, int, str]]] | None = None):
@@ -81,7 +81,7 @@ def test_the_learned_model_moves_a_denial_below_the_answer() -> None:
         _src(1, "Armenia does not fear the corridor as such, officials say. The weather was cold."),
         _src(2, "Armenia fears the corridor would cut its border with Iran in two."),
     ]
-    config = ComposeConfig(denial_penalty=Settings().answer_denial_penalty)
+    config = Settings().answer  # the tuned denial_penalty
     c = compose_answer(plan(question, MODEL), sources, BagOfWords(), models=models, config=config)  # type: ignore[arg-type]
     assert c.used[0].text.startswith("Armenia fears the corridor")
 

@@ -9,7 +9,7 @@ from caucasus_qa.focus import (
     quantity_supported,
     question_entities,
 )
-from caucasus_qa.settings import Settings
+from caucasus_qa.settings import AbstainSettings
 
 DOC_NAMES = frozenset({"souleimanov", "khanin", "gdc"})  # lower-case, as the retriever builds it
 
@@ -61,10 +61,10 @@ def test_decision_names_the_failed_focus_checks():
         entity_support=False,
         quantity_support=False,
     )
-    strict = decide(ev, Settings(abstain_require_entities=True, abstain_require_quantity=True))
+    strict = decide(ev, AbstainSettings(require_entities=True, require_quantity=True))
     assert strict.abstain and len(strict.reasons) == 2
     assert "names" in strict.reasons[0] and "quantity" in strict.reasons[1]
-    lenient = decide(ev, Settings(abstain_require_entities=False, abstain_require_quantity=False))
+    lenient = decide(ev, AbstainSettings(require_entities=False, require_quantity=False))
     assert not lenient.abstain
 
 

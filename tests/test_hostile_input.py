@@ -44,7 +44,9 @@ def test_fifty_megabytes_on_one_line_is_refused_quickly(tmp_path):
 def test_parse_and_chunk_time_grows_linearly_with_one_long_line():
     """A line of 0.2 MB vs 0.8 MB (no newline, sentences or none): 4x the text, not 16x the time."""
     s = Settings()
-    chunker = Chunker(token_counter(s), s.max_seq_tokens, s.chunk_tokens, s.chunk_overlap_sentences)
+    chunker = Chunker(
+        token_counter(s), s.embed.max_seq_tokens, s.embed.chunk_tokens, s.embed.chunk_overlap_sentences
+    )
     chunker.count_tokens(["warm up"])
 
     def cost(n: int) -> float:

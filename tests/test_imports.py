@@ -66,7 +66,7 @@ def test_assistant_import_leaves_out_model_ui_and_ingest():
 @pytest.mark.integration
 def test_cold_ask_imports_neither_ui_nor_ingest(qa):
     """A whole standalone ``ask`` (as the console script runs it) on an indexed store."""
-    argv = ["caucasus-qa", "ask", "--json", "-k", "2", "--store-dir", str(qa.settings.store_dir)]
+    argv = ["caucasus-qa", "ask", "--json", "-k", "2", "--store-dir", str(qa.settings.store.store_dir)]
     argv += ["--corpus-dir", str(CORPUS), "Who wrote about the Zangezur corridor?"]
     mods = modules_after(
         f"import sys\nsys.argv = {argv!r}\nfrom caucasus_qa.cli import main\nassert main() == 0"

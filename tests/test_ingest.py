@@ -130,10 +130,10 @@ def test_added_markdown_file_is_searchable_with_inferred_metadata(mini_corpus, t
 
 
 def test_store_built_with_another_model_is_refused(tmp_path):
-    s = Settings(store_dir=tmp_path / "store")
+    s = Settings(store={"store_dir": tmp_path / "store"})
     Store(s, "some/other-model", 768)
     with pytest.raises(StoreError, match="rebuild"):
-        Store(s, s.model_name, 384)
+        Store(s, s.embed.model_name, 384)
 
 
 @pytest.mark.parametrize(
@@ -173,7 +173,7 @@ def test_doc_filter_restricts_sources(qa):
 
 
 def test_store_is_persistent_across_assistants(qa):
-    again = Assistant(corpus_dir=qa.settings.corpus_dir, store_dir=qa.settings.store_dir)
+    again = Assistant(corpus_dir=qa.settings.store.corpus_dir, store_dir=qa.settings.store.store_dir)
     assert again.store.count() == qa.store.count()
     assert Path(qa.settings.manifest_file).exists()
 

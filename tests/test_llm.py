@@ -62,7 +62,7 @@ def test_prompt_quotes_sources_as_data() -> None:
 
 
 def test_unconfigured_client_says_so() -> None:
-    with pytest.raises(LLMError, match="CAUCASUS_QA_LLM_URL"):
+    with pytest.raises(LLMError, match="CAUCASUS_QA_LLM__URL"):
         LLMClient(None, None)
 
 
@@ -90,8 +90,8 @@ QUESTION = "How many troops did Iran move to its border with Armenia in Septembe
 
 @pytest.fixture()
 def qa_llm(qa: Any, fake_llm_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setattr(qa.settings, "llm_url", fake_llm_url)
-    monkeypatch.setattr(qa.settings, "llm_model", "fake-model")
+    monkeypatch.setattr(qa.settings.llm, "url", fake_llm_url)
+    monkeypatch.setattr(qa.settings.llm, "model", "fake-model")
     monkeypatch.setattr(qa, "_llm", None)
     yield qa
     qa._llm = None
@@ -138,7 +138,7 @@ def test_ask_stream_yields_deltas_then_answer(qa_llm: Any) -> None:
 
 @pytest.mark.integration
 def test_no_llm_configured_touches_no_network(qa: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert qa.settings.llm_url is None
+    assert qa.settings.llm.url is None
     qa.ask("warm up the store")  # open whatever the store opens before the network is cut
 
     def refuse(*args: object, **kwargs: object) -> None:

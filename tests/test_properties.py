@@ -43,7 +43,9 @@ any_text = st.text(st.one_of(st.characters(exclude_categories=["Cs"]), awkward),
 @cache
 def chunker() -> Chunker:
     s = Settings()
-    return Chunker(token_counter(s), s.max_seq_tokens, s.chunk_tokens, s.chunk_overlap_sentences)
+    return Chunker(
+        token_counter(s), s.embed.max_seq_tokens, s.embed.chunk_tokens, s.embed.chunk_overlap_sentences
+    )
 
 
 def check_spans(doc: ParsedDocument) -> None:

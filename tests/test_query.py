@@ -8,7 +8,7 @@ import pytest
 from caucasus_qa.query import AnswerType, Kind, QueryPlan, plan, split_context
 from caucasus_qa.settings import Settings
 
-MODEL = Settings().spacy_model
+MODEL = Settings().answer.spacy_model
 
 
 def _plan(question: str) -> QueryPlan:

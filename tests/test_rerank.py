@@ -49,11 +49,11 @@ def write_tiny_cross_encoder(directory: Path, texts: Sequence[str], seed: int = 
 
 
 def test_reranking_is_off_by_default_and_on_from_the_environment(monkeypatch, tmp_path):
-    assert Settings().rerank_model is None and reranker_from(Settings()) is None
-    monkeypatch.setenv("CAUCASUS_QA_RERANK_MODEL", str(tmp_path))
-    monkeypatch.setenv("CAUCASUS_QA_RERANK_DEPTH", "12")
+    assert Settings().retrieval.rerank_model is None and reranker_from(Settings()) is None
+    monkeypatch.setenv("CAUCASUS_QA_RETRIEVAL__RERANK_MODEL", str(tmp_path))
+    monkeypatch.setenv("CAUCASUS_QA_RETRIEVAL__RERANK_DEPTH", "12")
     s = Settings()
-    assert s.rerank_model == tmp_path and s.rerank_depth == 12
+    assert s.retrieval.rerank_model == tmp_path and s.retrieval.rerank_depth == 12
     chosen = reranker_from(s)
     assert isinstance(chosen, CrossEncoderReranker) and chosen.model_path == tmp_path
 
@@ -82,7 +82,7 @@ def test_an_injected_reranker_sees_rerank_depth_passages_and_its_order_is_kept(q
     from caucasus_qa import Assistant
 
     fake = Reversing()
-    qa2 = Assistant(settings=qa.settings, reranker=fake, rerank_depth=7)
+    qa2 = Assistant(settings=qa.settings, reranker=fake, retrieval={"rerank_depth": 7})
     retrieved = [h.chunk.chunk_id for h in qa2.snapshot().retriever.retrieve(QUESTION, 7)]
     ans = qa2.ask(QUESTION, top_k=3)
     assert fake.seen == [(QUESTION, 7)]
@@ -101,7 +101,7 @@ def test_a_cross_encoder_from_settings_orders_the_passages_as_it_scores_them(qa,
     texts = [c.text for c in qa.manifest().chunks.values()]
     model_dir = write_tiny_cross_encoder(tmp_path / "tiny-cross-encoder", texts)
     depth, k = 8, 4
-    on = Assistant(settings=qa.settings, rerank_model=model_dir, rerank_depth=depth)
+    on = Assistant(settings=qa.settings, retrieval={"rerank_model": model_dir, "rerank_depth": depth})
     assert isinstance(on.reranker, CrossEncoderReranker)  # chosen by the settings, loaded from the directory
     ans = on.ask(QUESTION, top_k=k)
 

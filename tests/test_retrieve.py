@@ -183,7 +183,7 @@ def test_keyword_index_ranks_as_llamaindex_bm25_retriever_and_filters_by_documen
     qa.ask("warm up", top_k=1)
     index = qa.snapshot().retriever.bm25
     assert index.bm25.corpus is None  # the index holds chunk ids only, not the saved corpus
-    saved = bm25s.BM25.load(str(qa.settings.store_dir / "bm25"), load_corpus=True, show_progress=False)
+    saved = bm25s.BM25.load(str(qa.settings.store.store_dir / "bm25"), load_corpus=True, show_progress=False)
     reference = BM25Retriever(existing_bm25=saved, similarity_top_k=15, token_pattern=TOKEN_PATTERN)
     reference.stemmer = stemmer()
     for query in ("Israeli drones supplied to Azerbaijan", "Zangezur corridor Iran red line", "Frantzman"):

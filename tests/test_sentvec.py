@@ -150,7 +150,7 @@ def test_rebuild_replaces_the_directory_and_leaves_no_staging(mini_corpus, tmp_p
     stale = sentence_dir(qa.settings) / "stale.npz"
     stale.write_bytes(b"x")
     qa.ingest(rebuild=True)
-    names = {p.name for p in Path(qa.settings.store_dir).iterdir()}
+    names = {p.name for p in Path(qa.settings.store.store_dir).iterdir()}
     assert "sentences" in names and not any(n.startswith("sentences") and n != "sentences" for n in names)
     assert not stale.exists()
     for doc_id, entry in qa.manifest().docs.items():
@@ -177,8 +177,8 @@ def test_onnx_encoder_pools_the_same_way(qa, tmp_path):
 def test_retriever_rescores_the_top_chunks_by_their_best_sentence(qa):
     from types import SimpleNamespace
 
-    from caucasus_qa.fusion import FusionConfig
     from caucasus_qa.retrieve import HybridRetriever
+    from caucasus_qa.settings import RetrievalSettings
 
     chunks = list(qa.manifest().chunks.values())[:4]
     q = np.zeros(4, dtype=np.float32)
@@ -190,12 +190,12 @@ def test_retriever_rescores_the_top_chunks_by_their_best_sentence(qa):
     }
     scored = [(chunks[0], 0.9), (chunks[1], 0.8), (chunks[2], 0.7), (chunks[3], 0.6)]
     fake = SimpleNamespace(
-        config=FusionConfig(sentence_weight=0.5, sentence_depth=3), sentences=lambda d: vectors
+        config=RetrievalSettings(sentence_weight=0.5, sentence_depth=3), sentences=lambda d: vectors
     )
     out = HybridRetriever._by_sentence(fake, scored, list(q))  # type: ignore[arg-type]
     assert [c.chunk_id for c, _ in out] == [chunks[i].chunk_id for i in (2, 0, 1, 3)]
     assert out[0][1] == pytest.approx(0.7 + 0.5 * 1.0) and out[3][1] == 0.6  # beyond the depth: kept
-    off = SimpleNamespace(config=FusionConfig(sentence_weight=0.0), sentences=lambda d: vectors)
+    off = SimpleNamespace(config=RetrievalSettings(sentence_weight=0.0), sentences=lambda d: vectors)
     assert HybridRetriever._by_sentence(off, scored, list(q)) == scored  # type: ignore[arg-type]
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from caucasus_qa.cli import main
-from caucasus_qa.settings import Settings
+from caucasus_qa.settings import RetrievalSettings, Settings, StoreSettings
 from caucasus_qa.settings_report import MASK, env_name, settings_report
 
 
@@ -29,51 +29,61 @@ def line_of(text: str, name: str) -> list[str]:
 
 
 def test_config_shows_a_value_from_the_environment(monkeypatch, capsys) -> None:
-    monkeypatch.setenv("CAUCASUS_QA_TOP_K", "8")
+    monkeypatch.setenv("CAUCASUS_QA_RETRIEVAL__TOP_K", "8")
     assert main(["config"]) == 0
     out = capsys.readouterr().out
-    assert line_of(out, "top_k") == ["top_k", "8", "env", "(CAUCASUS_QA_TOP_K)"]
-    assert line_of(out, "min_score") == ["min_score", "0.0", "default"]
+    assert line_of(out, "retrieval.top_k")[1:] == ["8", "env", "(CAUCASUS_QA_RETRIEVAL__TOP_K)"]
+    assert line_of(out, "retrieval.min_score") == ["retrieval.min_score", "0.0", "default"]
     assert len(out.splitlines()) == len(settings_report())  # one line per setting
 
     assert main(["config", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert shown["top_k"] == {
+    assert shown["retrieval.top_k"] == {
         "value": 8,
         "source": "env",
-        "env": "CAUCASUS_QA_TOP_K",
-        "description": Settings.model_fields["top_k"].description or "",
+        "env": "CAUCASUS_QA_RETRIEVAL__TOP_K",
+        "description": RetrievalSettings.model_fields["top_k"].description,
     }
-    assert shown["chunk_tokens"]["source"] == "default" and shown["chunk_tokens"]["value"] == 160
+    chunk_tokens = shown["embed.chunk_tokens"]
+    assert (chunk_tokens["source"], chunk_tokens["value"]) == ("default", 160)
 
 
 def test_config_shows_flags_over_the_environment(tmp_path, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("CAUCASUS_QA_STORE_DIR", "/elsewhere")
-    monkeypatch.setenv("caucasus_qa_chroma_url", "http://127.0.0.1:9")  # the settings ignore case
+    monkeypatch.setenv("CAUCASUS_QA_STORE__STORE_DIR", "/elsewhere")
+    monkeypatch.setenv("caucasus_qa_store__chroma_url", "http://127.0.0.1:9")  # the settings ignore case
+    monkeypatch.setenv("CAUCASUS_QA_RETRIEVAL__TOP_K", "8")
     assert main(["config", "--json", "--store-dir", str(tmp_path)]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert (shown["store_dir"]["value"], shown["store_dir"]["source"]) == (str(tmp_path), "flag")
-    assert (shown["chroma_url"]["value"], shown["chroma_url"]["source"]) == ("http://127.0.0.1:9", "env")
-    assert shown["corpus_dir"] == {
+    store_dir, chroma_url = shown["store.store_dir"], shown["store.chroma_url"]
+    assert (store_dir["value"], store_dir["source"]) == (str(tmp_path), "flag")
+    assert store_dir["env"] == "CAUCASUS_QA_STORE__STORE_DIR"
+    assert (chroma_url["value"], chroma_url["source"]) == ("http://127.0.0.1:9", "env")
+    assert (shown["retrieval.top_k"]["value"], shown["retrieval.top_k"]["source"]) == (8, "env")
+    assert shown["store.corpus_dir"] == {
         "value": "corpus",
         "source": "default",
-        "env": "CAUCASUS_QA_CORPUS_DIR",
-        "description": Settings.model_fields["corpus_dir"].description or "",
+        "env": "CAUCASUS_QA_STORE__CORPUS_DIR",
+        "description": StoreSettings.model_fields["corpus_dir"].description,
     }
+
+    assert main(["config", "--store-dir", str(tmp_path)]) == 0  # the text form says the same
+    out = capsys.readouterr().out
+    assert line_of(out, "store.store_dir") == ["store.store_dir", str(tmp_path), "flag"]
+    assert line_of(out, "retrieval.top_k")[2:] == ["env", "(CAUCASUS_QA_RETRIEVAL__TOP_K)"]
 
 
 def test_config_masks_a_secret_once_it_is_set(monkeypatch, capsys) -> None:
-    monkeypatch.setenv("CAUCASUS_QA_LLM_API_KEY", "sk-very-secret")
+    monkeypatch.setenv("CAUCASUS_QA_LLM__API_KEY", "sk-very-secret")
     assert main(["config"]) == 0
     out = capsys.readouterr().out
-    assert "sk-very-secret" not in out and line_of(out, "llm_api_key")[1] == MASK
+    assert "sk-very-secret" not in out and line_of(out, "llm.api_key")[1] == MASK
 
 
 def test_config_rejects_a_bad_environment_value_on_one_line(monkeypatch, capsys) -> None:
-    monkeypatch.setenv("CAUCASUS_QA_TOP_K", "0")
+    monkeypatch.setenv("CAUCASUS_QA_RETRIEVAL__TOP_K", "0")
     assert main(["config"]) == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and err.startswith("caucasus-qa: error: CAUCASUS_QA_TOP_K:")
+    assert len(err.splitlines()) == 1 and err.startswith("caucasus-qa: error: CAUCASUS_QA_RETRIEVAL__TOP_K:")
 
 
 class Retrieval(BaseModel):
@@ -82,7 +92,7 @@ class Retrieval(BaseModel):
 
 
 class Nested(BaseSettings):
-    """Settings nested by stage, as the settings are meant to become: the report walks into them."""
+    """A small settings class nested by stage: the report walks into any such class."""
 
     model_config = SettingsConfigDict(env_prefix="CQA_TEST_", env_nested_delimiter="__", extra="ignore")
 
@@ -105,8 +115,9 @@ def test_nested_settings_are_walked_with_their_nested_env_names(monkeypatch) -> 
 
 
 def test_env_names_follow_the_prefix_and_the_nested_delimiter() -> None:
-    assert env_name(("top_k",)) == "CAUCASUS_QA_TOP_K"
+    assert env_name(("retrieval", "top_k")) == "CAUCASUS_QA_RETRIEVAL__TOP_K"
     assert env_name(("retrieval", "top_k"), Nested) == "CQA_TEST_RETRIEVAL__TOP_K"
+    assert env_name(("store_dir",), Nested) == "CQA_TEST_STORE_DIR"
 
 
 def test_every_setting_appears_once_and_nothing_set_is_a_default() -> None:

@@ -92,7 +92,7 @@ def test_train_reproduces_the_shipped_models(
 ) -> None:
     """Fitted on the corpus ingested afresh, byte for byte the file in the package."""
     out = tmp_path / "scorer.json"
-    args = ["--corpus-dir", str(CORPUS), "--store-dir", str(qa.settings.store_dir), "--out", str(out)]
+    args = ["--corpus-dir", str(CORPUS), "--store-dir", str(qa.settings.store.store_dir), "--out", str(out)]
     assert main(["train", *args]) == 0
     assert out.read_text(encoding="utf-8") == DEFAULT_PATH.read_text(encoding="utf-8")
     assert main(["train", *args, "--check"]) == 0  # --check compares with --out

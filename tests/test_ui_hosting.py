@@ -61,7 +61,7 @@ class FakeApp:
 
 class FakeQA:
     def __init__(self, tmp: Path) -> None:
-        self.settings = Settings(store_dir=tmp, corpus_dir=tmp)
+        self.settings = Settings(store={"store_dir": tmp, "corpus_dir": tmp})
         self.asked: list[str] = []
 
     def ask(self, question: str, top_k: int | None = None) -> None:

@@ -37,8 +37,8 @@ def prefixes(text: str) -> list[str]:
 def llm_qa(qa: Any) -> Iterator[Any]:
     """The session's Assistant with its LLM endpoint pointed at the stand-in server."""
     with serve_fake_llm() as url, pytest.MonkeyPatch.context() as mp:
-        mp.setattr(qa.settings, "llm_url", url)
-        mp.setattr(qa.settings, "llm_model", "fake-model")
+        mp.setattr(qa.settings.llm, "url", url)
+        mp.setattr(qa.settings.llm, "model", "fake-model")
         qa._llm = None
         yield qa
     qa._llm = None

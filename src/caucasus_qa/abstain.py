@@ -20,10 +20,10 @@ Features (all computed by the answer stage, none tied to the retriever's score s
 * ``margin`` – best sentence score minus the median candidate sentence score.
 
 ``top_score`` (the first passage's retrieval score) is recorded for inspection only; with hybrid
-fusion its scale changes, so no threshold uses it unless ``abstain_min_top_score`` is set.
+fusion its scale changes, so no threshold uses it unless ``abstain.min_top_score`` is set.
 
 A question is answered when the evidence is strong on the combined ``confidence`` (similarity plus
-weighted coverage) and passes each floor; thresholds live in :class:`~caucasus_qa.settings.Settings`
+weighted coverage) and passes each floor; thresholds live in :class:`~caucasus_qa.settings.AbstainSettings`
 and were calibrated on the ``dev`` split of ``eval/questions.jsonl``.
 """
 
@@ -31,26 +31,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from .answer import Composed
 from .features import JUDGE_FEATURES, typed
 from .query import TYPE_NOUN, QueryPlan
 from .schema import Source
 from .scorer import Models
-
-
-class AbstainSettings(Protocol):
-    abstain_min_similarity: float
-    abstain_min_coverage: float
-    abstain_min_confidence: float
-    abstain_coverage_weight: float
-    abstain_max_unknown_terms: int
-    abstain_min_top_score: float | None
-    abstain_min_sentence_coverage: float
-    abstain_require_number: bool
-    abstain_require_entities: bool
-    abstain_require_quantity: bool
+from .settings import AbstainSettings
 
 
 @dataclass(frozen=True)
@@ -83,28 +71,26 @@ class Decision:
 
 def decide(ev: Evidence, s: AbstainSettings) -> Decision:
     """Abstain when any floor fails; ``reasons`` names each failed floor."""
-    conf = ev.confidence(s.abstain_coverage_weight)
+    conf = ev.confidence(s.coverage_weight)
     reasons: list[str] = []
-    if ev.best_similarity < s.abstain_min_similarity:
-        reasons.append(f"best sentence similarity {ev.best_similarity:.2f} < {s.abstain_min_similarity:.2f}")
-    if ev.coverage < s.abstain_min_coverage:
-        reasons.append(f"question coverage {ev.coverage:.2f} < {s.abstain_min_coverage:.2f}")
-    if conf < s.abstain_min_confidence:
-        reasons.append(f"confidence {conf:.2f} < {s.abstain_min_confidence:.2f}")
-    if ev.unknown_terms > s.abstain_max_unknown_terms:
-        reasons.append(f"{ev.unknown_terms} question terms not in the corpus > {s.abstain_max_unknown_terms}")
-    if ev.sentence_coverage < s.abstain_min_sentence_coverage:
-        reasons.append(
-            f"best sentence coverage {ev.sentence_coverage:.2f} < {s.abstain_min_sentence_coverage:.2f}"
-        )
-    if s.abstain_require_number and not ev.number_support:
+    if ev.best_similarity < s.min_similarity:
+        reasons.append(f"best sentence similarity {ev.best_similarity:.2f} < {s.min_similarity:.2f}")
+    if ev.coverage < s.min_coverage:
+        reasons.append(f"question coverage {ev.coverage:.2f} < {s.min_coverage:.2f}")
+    if conf < s.min_confidence:
+        reasons.append(f"confidence {conf:.2f} < {s.min_confidence:.2f}")
+    if ev.unknown_terms > s.max_unknown_terms:
+        reasons.append(f"{ev.unknown_terms} question terms not in the corpus > {s.max_unknown_terms}")
+    if ev.sentence_coverage < s.min_sentence_coverage:
+        reasons.append(f"best sentence coverage {ev.sentence_coverage:.2f} < {s.min_sentence_coverage:.2f}")
+    if s.require_number and not ev.number_support:
         reasons.append("a number is asked for and none of the best sentences has one")
-    if s.abstain_require_entities and not ev.entity_support:
+    if s.require_entities and not ev.entity_support:
         reasons.append("no passage mentions all the names in the question")
-    if s.abstain_require_quantity and not ev.quantity_support:
+    if s.require_quantity and not ev.quantity_support:
         reasons.append("a quantity is asked for and no sentence has a number beside what it counts")
-    if s.abstain_min_top_score is not None and ev.top_score < s.abstain_min_top_score:
-        reasons.append(f"top passage score {ev.top_score:.3f} < {s.abstain_min_top_score:.3f}")
+    if s.min_top_score is not None and ev.top_score < s.min_top_score:
+        reasons.append(f"top passage score {ev.top_score:.3f} < {s.min_top_score:.3f}")
     return Decision(bool(reasons), tuple(reasons), conf)
 
 

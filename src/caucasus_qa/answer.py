@@ -30,6 +30,7 @@ from .lexicon import DocumentNames, Lexicon, content_words, question_terms
 from .query import Kind, QueryPlan
 from .schema import DocumentRecord, Source
 from .scorer import Models
+from .settings import AnswerSettings
 
 # sections that hold author, affiliation and funding lines
 FRONT_MATTER = re.compile(r"author|acknowledg|funding|biograph|contributor", re.IGNORECASE)
@@ -68,33 +69,13 @@ class Composed:
     quantity_support: bool = True  # a quantity question has a number beside what it counts
 
 
-@dataclass(frozen=True)
-class ComposeConfig:
-    """Knobs of the compose stage (``Settings.answer_*`` sets the tuned ones)."""
-
-    max_sentences: int = 4
-    min_chars: int = 25
-    # hand-weighted score, used only without a learned model (and to build the first training set)
-    lexical_weight: float = 1.0
-    rank_weight: float = 0.08
-    front_matter_bonus: float = 0.2
-    # keep further sentences whose score is within this of the best: logits with a model, else the
-    # hand-weighted scale (where 0.7 was chosen on dev)
-    keep_within: float = 0.7
-    citation_window: float = 0.3  # a footnoted sentence this close to the best supports the claim
-    duplicate_similarity: float = 0.88
-    max_passages: int = 6
-    why_following: int = 2  # sentences after the best one quoted for a why-question
-    denial_penalty: float = 0.0  # logits taken from a sentence that denies the question's premise
-
-
 def compose_answer(
     plan: QueryPlan,
     sources: Sequence[Source],
     embedding: SentenceTransformerEmbedding,
     lexicon: Lexicon | None = None,
     records: Mapping[str, DocumentRecord] | None = None,
-    config: ComposeConfig | None = None,
+    config: AnswerSettings | None = None,
     vectors: SentenceVectors | None = None,
     query_vector: Sequence[float] | None = None,
     names: DocumentNames | None = None,
@@ -107,9 +88,12 @@ def compose_answer(
     ``query_vector``: the question's embedding when the caller has it (retrieval computed it);
     ``names``: :class:`DocumentNames` of ``records``; ``entities``: passage rank -> entity spans in
     its text (found at ingest); ``models``: the learned scorer (None: the hand-weighted score);
-    ``ignore``: lower-case document names, which are not actors of the question.
+    ``ignore``: lower-case document names, which are not actors of the question; ``config``: the
+    ``answer`` settings (None: their defaults, the values the pipeline is tuned to).
     """
-    cfg = config or ComposeConfig()
+    cfg = config or AnswerSettings()
+    # a learned model scores in logits, the hand-weighted score on its own scale
+    keep_within = cfg.keep_within if models is not None else cfg.keep_within_unlearned
     question = plan.question
     lex = lexicon or Lexicon.from_texts(s.text for s in sources)
     records = records or {}
@@ -166,7 +150,7 @@ def compose_answer(
     if plan.kind is Kind.CITATION:
         text, used = citation_answer(scored, order, by_rank, cfg)
     else:
-        chosen = _select(scored, order, s, cfg)
+        chosen = _select(scored, order, s, cfg, keep_within)
         if plan.why:
             chosen = _with_following_sentences(chosen, scored, cfg)
         docs = names.referenced(question)
@@ -227,13 +211,13 @@ def _coverage(terms: set[str], sources: Sequence[Source], lex: Lexicon) -> tuple
 
 
 def _select(
-    scored: list[Candidate], order: list[int], vecs: np.ndarray, cfg: ComposeConfig
+    scored: list[Candidate], order: list[int], vecs: np.ndarray, cfg: AnswerSettings, keep_within: float
 ) -> list[Candidate]:
     chosen: list[int] = []
     best = scored[order[0]].score
     for i in order:
         c = scored[i]
-        if len(chosen) >= cfg.max_sentences or c.score < best - cfg.keep_within:
+        if len(chosen) >= cfg.max_sentences or c.score < best - keep_within:
             break
         if any(
             float(vecs[i] @ vecs[j]) > cfg.duplicate_similarity or _same_words(c, scored[j]) for j in chosen
@@ -244,7 +228,7 @@ def _select(
 
 
 def _with_following_sentences(
-    chosen: list[Candidate], scored: list[Candidate], cfg: ComposeConfig
+    chosen: list[Candidate], scored: list[Candidate], cfg: AnswerSettings
 ) -> list[Candidate]:
     """For why-questions the reason often follows the sentence that matches the question: quote the
     ``why_following`` sentences after it, dropping the weakest other sentences to make room."""
@@ -268,7 +252,7 @@ def _spread(
     vecs: np.ndarray,
     by_rank: Mapping[int, Source],
     docs: list[str],
-    cfg: ComposeConfig,
+    cfg: AnswerSettings,
 ) -> list[Candidate]:
     """A two-part question: make sure each named document (or else a second passage) is quoted."""
     limit = max(cfg.max_sentences, 4)

@@ -22,7 +22,7 @@ from .rerank import Reranker, reranker_from
 from .rewrite import rewrite_query
 from .schema import Answer, DocumentRecord, IngestReport
 from .scorer import Models, load_models
-from .settings import Settings
+from .settings import Settings, with_overrides
 from .snapshot import IndexSnapshot
 from .stages import Draft
 from .store import Store
@@ -61,10 +61,12 @@ class DocumentInfo:
 
 
 class Assistant:
-    """``Assistant(corpus_dir="corpus", store_dir=".caucasus_qa")``; any other setting as a keyword.
+    """``Assistant(corpus_dir="corpus", store_dir=".caucasus_qa")``; any other setting by its group,
+    ``Assistant(retrieval={"top_k": 8}, answer={"learned": False})`` (see :mod:`caucasus_qa.settings`),
+    on top of ``settings`` (default: ``Settings()``, the defaults and the environment).
 
     ``reranker``: re-scores the retrieved passages (see :mod:`caucasus_qa.rerank`); by default the
-    one the settings name (``rerank_model``), none when unset.
+    one the settings name (``retrieval.rerank_model``), none when unset.
     """
 
     def __init__(
@@ -79,10 +81,10 @@ class Assistant:
         base = settings or Settings()
         updates = dict(overrides)
         if corpus_dir is not None:
-            updates["corpus_dir"] = Path(corpus_dir)
+            updates["store.corpus_dir"] = Path(corpus_dir)
         if store_dir is not None:
-            updates["store_dir"] = Path(store_dir)
-        self.settings = Settings.model_validate({**base.model_dump(), **updates})
+            updates["store.store_dir"] = Path(store_dir)
+        self.settings = with_overrides(base, updates)
         self.reranker = reranker if reranker is not None else reranker_from(self.settings)
         self._embedding: SentenceTransformerEmbedding | None = None
         self._store: Store | None = None
@@ -95,9 +97,9 @@ class Assistant:
     @property
     def embedding(self) -> SentenceTransformerEmbedding:
         if self._embedding is None:
-            s = self.settings
+            e = self.settings.embed
             self._embedding = build_embedding(
-                s.model_path, s.model_name, s.device, s.embed_batch_size, s.embed_backend, s.store_dir
+                e.model_path, e.model_name, e.device, e.batch_size, e.backend, self.settings.store.store_dir
             )
         return self._embedding
 
@@ -209,8 +211,8 @@ class Assistant:
         present; ``query``: what is searched for and answered (a follow-up's standalone rewrite)."""
         s, models = self.settings, self.models()
         the_plan = self.plan(query)
-        hits = stages.retrieve(snap, query, k, docs, self.reranker, s.rerank_depth)
-        floor = s.min_score if min_score is None else min_score
+        hits = stages.retrieve(snap, query, k, docs, self.reranker, s.retrieval.rerank_depth)
+        floor = s.retrieval.min_score if min_score is None else min_score
         sources = stages.passages(snap, [h for h in hits if h.score >= floor])
         t_retrieve = time.perf_counter()
         draft = stages.compose(snap, the_plan, sources, s, models)
@@ -260,7 +262,7 @@ class Assistant:
     def _stream_client(self, llm: bool | None) -> LLMClient | None:
         """The client for a streamed answer; ``llm=None``: only when an endpoint is configured."""
         s = self.settings
-        use = (s.llm_url is not None and s.llm_model is not None) if llm is None else llm
+        use = (s.llm.url is not None and s.llm.model is not None) if llm is None else llm
         return self._llm_client() if use else None
 
     def chat(
@@ -283,7 +285,9 @@ class Assistant:
         k, wanted = self._check_top_k(top_k), self._check_docs(docs)
         snap = self._ready()
         query = rewrite_query(messages, snap.records) or question
-        query = self._check_question(query if len(query) <= self.settings.max_question_chars else question)
+        query = self._check_question(
+            query if len(query) <= self.settings.retrieval.max_question_chars else question
+        )
         return self._answer(snap, question, query, k, wanted, None, client, t0)
 
     def chat_stream(
@@ -303,14 +307,10 @@ class Assistant:
 
     # -- helpers ----------------------------------------------------------------------------
     def models(self) -> Models | None:
-        """The learned sentence scorer and judge (None when ``answer_learned`` is off)."""
+        """The learned sentence scorer and judge (None when ``answer.learned`` is off)."""
         if self._models is None:
-            s = self.settings
-            self._models = (
-                (load_models(str(s.answer_models) if s.answer_models else None),)
-                if s.answer_learned
-                else (None,)
-            )
+            a = self.settings.answer
+            self._models = (load_models(str(a.models) if a.models else None),) if a.learned else (None,)
         return self._models[0]
 
     def use_models(self, models: Models | None) -> None:
@@ -319,7 +319,7 @@ class Assistant:
 
     def plan(self, question: str) -> QueryPlan:
         """The typed plan of ``question`` (see :mod:`caucasus_qa.query`)."""
-        return make_plan(question, self.settings.spacy_model)
+        return make_plan(question, self.settings.answer.spacy_model)
 
     def draft(self, question: str, top_k: int | None = None, docs: Sequence[str] | None = None) -> Draft:
         """Plan, retrieve and compose, without judging: what ``caucasus-qa train`` learns from."""
@@ -327,7 +327,12 @@ class Assistant:
         k = self._check_top_k(top_k)
         snap = self._ready()
         hits = stages.retrieve(
-            snap, question, k, self._check_docs(docs, snap), self.reranker, self.settings.rerank_depth
+            snap,
+            question,
+            k,
+            self._check_docs(docs, snap),
+            self.reranker,
+            self.settings.retrieval.rerank_depth,
         )
         return stages.compose(
             snap, self.plan(question), stages.passages(snap, hits), self.settings, self.models()
@@ -339,17 +344,16 @@ class Assistant:
         q = " ".join(question.split())
         if not q:
             raise QuestionError("question: empty; ask something about the corpus")
-        limit = self.settings.max_question_chars
+        limit = self.settings.retrieval.max_question_chars
         if len(q) > limit:
             raise QuestionError(f"question: {len(q)} characters, more than the limit of {limit}")
         return q
 
     def _check_top_k(self, top_k: int | None) -> int:
-        k = self.settings.top_k if top_k is None else top_k
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= self.settings.max_top_k:
-            raise QuestionError(
-                f"top_k: must be an integer from 1 to {self.settings.max_top_k}, got {top_k!r}"
-            )
+        r = self.settings.retrieval
+        k = r.top_k if top_k is None else top_k
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= r.max_top_k:
+            raise QuestionError(f"top_k: must be an integer from 1 to {r.max_top_k}, got {top_k!r}")
         return k
 
     def _check_docs(self, docs: Sequence[str] | None, snap: IndexSnapshot | None = None) -> list[str] | None:

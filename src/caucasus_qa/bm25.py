@@ -98,7 +98,7 @@ def rebuild(settings: Settings, manifest: Manifest) -> KeywordIndex | None:
     load it too), plus the chunk and document ids in corpus order (``ids.json``), which is all
     :class:`KeywordIndex` needs: loading the corpus took 3 s and ~390 MiB at 100,000 chunks.
     """
-    folder = settings.store_dir / "bm25"
+    folder = settings.store.store_dir / "bm25"
     nodes = manifest_nodes(manifest)
     if not nodes:
         shutil.rmtree(folder, ignore_errors=True)
@@ -106,13 +106,13 @@ def rebuild(settings: Settings, manifest: Manifest) -> KeywordIndex | None:
     bm25 = build_bm25(nodes)
     ids = [n.node_id for n in nodes]
     docs = [str(n.metadata.get("doc_id")) for n in nodes]
-    tmp = settings.store_dir / ".bm25.tmp"
+    tmp = settings.store.store_dir / ".bm25.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     bm25.save(str(tmp), corpus=bm25.corpus, show_progress=False)
     (tmp / IDS_FILE).write_text(json.dumps({"ids": ids, "docs": docs}), encoding="utf-8")
     (tmp / STAMP_FILE).write_text(json.dumps({"chunks": _chunks_stamp(settings)}), encoding="utf-8")
-    old = settings.store_dir / ".bm25.old"
+    old = settings.store.store_dir / ".bm25.old"
     shutil.rmtree(old, ignore_errors=True)
     if folder.exists():
         folder.rename(old)
@@ -124,7 +124,7 @@ def rebuild(settings: Settings, manifest: Manifest) -> KeywordIndex | None:
 
 def load_or_build(settings: Settings, manifest: Manifest) -> KeywordIndex | None:
     """The persisted index when it matches ``chunks.jsonl``, else a fresh one (persisted)."""
-    folder = settings.store_dir / "bm25"
+    folder = settings.store.store_dir / "bm25"
     stamp = folder / STAMP_FILE
     try:
         if stamp.exists() and json.loads(stamp.read_text(encoding="utf-8")).get("chunks") == _chunks_stamp(

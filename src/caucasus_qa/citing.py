@@ -16,7 +16,8 @@ from .query import ASKS_AFFILIATION, asked_record_fields, main_question
 from .schema import DocumentRecord, Source
 
 if TYPE_CHECKING:
-    from .answer import Candidate, ComposeConfig
+    from .answer import Candidate
+    from .settings import AnswerSettings
 
 
 def sentence_footnotes(source: Source, start: int, end: int) -> list[int]:
@@ -33,7 +34,7 @@ def _following_footnotes(source: Source, end: int) -> list[int]:
 
 
 def citation_answer(
-    scored: list[Candidate], order: list[int], by_rank: Mapping[int, Source], cfg: ComposeConfig
+    scored: list[Candidate], order: list[int], by_rank: Mapping[int, Source], cfg: AnswerSettings
 ) -> tuple[str, list[Candidate]]:
     best = scored[order[0]].score
     pick: tuple[Candidate, list[int]] | None = None

@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--llm",
         action="store_true",
-        help="write the answer with the configured LLM (CAUCASUS_QA_LLM_URL, CAUCASUS_QA_LLM_MODEL)",
+        help="write the answer with the configured LLM (CAUCASUS_QA_LLM__URL, CAUCASUS_QA_LLM__MODEL)",
     )
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
 
@@ -112,16 +112,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _flag_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The settings the common flags set (those given on the command line only)."""
-    given: dict[str, Any] = {"corpus_dir": args.corpus_dir, "store_dir": args.store_dir}
-    given["chroma_url"] = getattr(args, "chroma_url", None) or None
+    """The settings the common flags set (those given on the command line only), by dotted name.
+
+    The flags of one call (``ask -k``, ``--min-score``, ``serve --host``, ``--port``) are arguments
+    of that call and win over the settings there."""
+    given: dict[str, Any] = {"store.corpus_dir": args.corpus_dir, "store.store_dir": args.store_dir}
+    given["store.chroma_url"] = getattr(args, "chroma_url", None) or None
     return {k: v for k, v in given.items() if v is not None}
 
 
 def _assistant(args: argparse.Namespace) -> Any:
     from .assistant import Assistant
+    from .settings import Settings
+    from .settings_report import effective_settings
 
-    return Assistant(**_flag_overrides(args))
+    # the settings `config` reports: defaults, the environment, then the flags (a bad value: one line)
+    settings = effective_settings(_flag_overrides(args), Settings)
+    assert isinstance(settings, Settings)
+    return Assistant(settings=settings)
 
 
 def _print_json(obj: Any) -> None:

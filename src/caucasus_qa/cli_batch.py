@@ -130,10 +130,12 @@ def run_batch(
     known = {d.record.doc_id for d in qa.documents()}
     if top_k is not None:
         try:
-            _top_k(top_k, s.max_top_k)
+            _top_k(top_k, s.retrieval.max_top_k)
         except InputError as err:
             raise InputError(f"-k/--top-k: {err}") from None
-    items = parse_batch(read_lines(source, stdin), source, s.max_question_chars, s.max_top_k, known)
+    items = parse_batch(
+        read_lines(source, stdin), source, s.retrieval.max_question_chars, s.retrieval.max_top_k, known
+    )
     for item in items:
         ans = qa.ask(
             item.question,

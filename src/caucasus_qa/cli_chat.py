@@ -120,8 +120,8 @@ def command(line: str, convo: Conversation, out: IO[str]) -> bool:
 def check_options(qa: Assistant, top_k: int | None, docs: Sequence[str] | None) -> None:
     """Bad ``-k`` or ``--doc``: an ``InputError`` before the first question, not at every turn."""
     s = qa.settings
-    if top_k is not None and (isinstance(top_k, bool) or not 1 <= top_k <= s.max_top_k):
-        raise InputError(f"top_k: must be an integer from 1 to {s.max_top_k}, got {top_k!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not 1 <= top_k <= s.retrieval.max_top_k):
+        raise InputError(f"top_k: must be an integer from 1 to {s.retrieval.max_top_k}, got {top_k!r}")
     known = {d.record.doc_id for d in qa.documents()}
     unknown = [d for d in docs or () if known and d.removesuffix(".txt") not in known]
     if unknown:

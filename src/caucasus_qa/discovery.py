@@ -34,7 +34,7 @@ def discover(
     """Documents to index: the corpus directory, files indexed earlier that still exist, and ``paths``.
     A file of a type that cannot be read, found in a folder, goes to ``skipped`` as one line."""
     found: dict[str, Path] = {}
-    catalog = settings.corpus_dir / settings.catalog_file
+    catalog = settings.store.corpus_dir / settings.store.catalog_file
 
     def add(path: Path, explicit: bool) -> None:
         if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
@@ -59,8 +59,8 @@ def discover(
         found[doc_id] = path
 
     with gc_paused():  # a Path per file, no cycles
-        if settings.corpus_dir.is_dir():
-            for path in files_under(settings.corpus_dir):
+        if settings.store.corpus_dir.is_dir():
+            for path in files_under(settings.store.corpus_dir):
                 add(path, explicit=False)
         for entry in manifest.docs.values():
             if entry.doc_id not in found and Path(entry.path).is_file():

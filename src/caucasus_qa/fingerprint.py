@@ -25,10 +25,10 @@ def _setup_parts(record_json: str, settings: Settings) -> tuple[str, ...]:
     """Everything besides the file's bytes that decides what a document turns into."""
     return (
         PIPELINE_VERSION,
-        settings.model_name,
-        str(settings.max_seq_tokens),
-        str(settings.chunk_tokens),
-        str(settings.chunk_overlap_sentences),
+        settings.embed.model_name,
+        str(settings.embed.max_seq_tokens),
+        str(settings.embed.chunk_tokens),
+        str(settings.embed.chunk_overlap_sentences),
         record_json,
     )
 

@@ -11,8 +11,8 @@
   per-retriever weights (LlamaIndex's own RRF ignores ``retriever_weights``; :class:`WeightedRRF`
   applies them and keys nodes by id rather than content hash).
 
-:class:`FusionConfig` holds the knobs of the fusion and of what :mod:`caucasus_qa.retrieve` does
-with its result.
+The knobs of the fusion, and of what :mod:`caucasus_qa.retrieve` does with its result, are the
+``retrieval`` settings (:class:`~caucasus_qa.settings.RetrievalSettings`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Any
 
 from llama_index.core.base.base_retriever import BaseRetriever
@@ -32,21 +31,6 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from . import bm25 as bm25_mod
 from .manifest import Manifest
 from .store import Store
-
-
-@dataclass(frozen=True)
-class FusionConfig:
-    """Knobs chosen on the dev split (see the evaluation report)."""
-
-    dense_weight: float = 0.4
-    bm25_weight: float = 0.6
-    rrf_k: float = 20.0  # reciprocal_rerank mode only
-    depth: int = 40  # candidates asked of each retriever
-    mode: FUSION_MODES = FUSION_MODES.RELATIVE_SCORE
-    merge: bool = True  # merge overlapping/adjacent result chunks into one passage
-    sentence_weight: float = 0.5  # best sentence's cosine (vectors stored at ingest) added to the fused score
-    sentence_depth: int = 20  # fused candidates re-scored that way
-    spread: int = 3  # documents led with for a question about what several articles say
 
 
 def chroma_where(docs: Sequence[str] | None) -> dict[str, Any] | None:

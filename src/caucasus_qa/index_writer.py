@@ -107,7 +107,8 @@ class IndexWriter:
         todo = [n for n in nodes if n.node_id not in reuse]
         rows: Rows = {}  # sentence vectors of this group's chunks (see sentvec.py)
         # named entities of the new chunks, tagged on a thread while they are embedded (entities.py)
-        tagging = tag_in_background({n.node_id: n.get_content() for n in todo}, self.settings.spacy_model)
+        spacy_model = self.settings.answer.spacy_model
+        tagging = tag_in_background({n.node_id: n.get_content() for n in todo}, spacy_model)
         if todo:
             embedding = self.load_embedding()
             texts = [n.get_content(MetadataMode.EMBED) for n in todo]
@@ -129,7 +130,7 @@ class IndexWriter:
             if node.embedding is None:
                 node.embedding = reuse[node.node_id]
         chunk_texts = {n.node_id: n.get_content() for n in nodes}
-        rows = with_entities(rows, tagging.result(), chunk_texts, self.settings.spacy_model)
+        rows = with_entities(rows, tagging.result(), chunk_texts, spacy_model)
         report.embedded_chunks += len(todo)
         if bar is not None:
             bar.update(len(nodes) - len(todo))  # reused: counted when found

@@ -40,7 +40,7 @@ from .model_info import model_info, token_counter
 from .parse import parse_document
 from .schema import IngestReport
 from .sentvec import SentenceStore, sentence_dir
-from .settings import Settings
+from .settings import Settings, with_overrides
 from .store import Store, make_client
 
 __all__ = [
@@ -78,7 +78,7 @@ def _store_writes(settings: Settings) -> Iterator[None]:
         yield
     except OSError as err:
         raise StoreError(
-            f"{settings.store_dir}: cannot write the index ({err.strerror or err}); "
+            f"{settings.store.store_dir}: cannot write the index ({err.strerror or err}); "
             "free space or fix permissions, then run `caucasus-qa ingest` again "
             "(it completes or repairs what this run left; a failed --rebuild changed nothing)"
         ) from err
@@ -87,7 +87,7 @@ def _store_writes(settings: Settings) -> Iterator[None]:
 def _set_aside_chroma_dir(settings: Settings) -> Path:
     """Rename an unreadable ``<store>/chroma`` to ``<store>/chroma.unreadable-<time>`` (same directory,
     so nothing outside the store is ever touched); the caller deletes it after a successful rebuild."""
-    chroma, store = settings.chroma_dir, settings.store_dir.resolve()
+    chroma, store = settings.chroma_dir, settings.store.store_dir.resolve()
     if chroma.is_symlink() or chroma.resolve().parent != store:
         raise StoreError(f"{chroma}: not a directory inside {store}; remove it by hand and rebuild")
     target = store / f"chroma.unreadable-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -118,7 +118,7 @@ class Ingestor:
     def run(self, paths: Iterable[Path] = (), rebuild: bool = False, progress: bool = False) -> IngestReport:
         t0 = time.perf_counter()
         s = self.settings
-        with _store_writes(s), store_lock(s.store_dir):
+        with _store_writes(s), store_lock(s.store.store_dir):
             if rebuild:
                 report = self._rebuild(paths, progress)
                 report.seconds = time.perf_counter() - t0
@@ -183,15 +183,15 @@ class Ingestor:
         except StoreError:
             live = None  # another model, an older schema, or unreadable: replaced below
         info = model_info(s)
-        staging_settings = s.model_copy(update={"collection": f"{s.collection}{STAGING_SUFFIX}"})
+        staging_settings = with_overrides(s, {"store.collection": f"{s.store.collection}{STAGING_SUFFIX}"})
         set_aside: Path | None = None
         try:
             client = make_client(s)
             with contextlib.suppress(Exception):  # a staging collection left by a killed rebuild
-                client.delete_collection(staging_settings.collection)
+                client.delete_collection(staging_settings.store.collection)
             staging = Store(staging_settings, info.name, info.dimension, client=client)
         except StoreError:
-            if live is not None or s.chroma_url:
+            if live is not None or s.store.chroma_url:
                 raise
             set_aside = _set_aside_chroma_dir(s)
             staging = Store(staging_settings, info.name, info.dimension)
@@ -202,7 +202,7 @@ class Ingestor:
         except BaseException:
             shutil.rmtree(staged.dir, ignore_errors=True)
             raise
-        staging.promote(s.collection)
+        staging.promote(s.store.collection)
         self._sentences().replace_with(staged)
         if live is not None:
             live.reopen()
@@ -214,7 +214,7 @@ class Ingestor:
 
     def remove(self, doc_id: str) -> IngestReport:
         s = self.settings
-        with store_lock(s.store_dir):
+        with store_lock(s.store.store_dir):
             manifest = Manifest.load(s.manifest_file, s.chunks_file)
             if doc_id not in manifest.docs:
                 raise InputError(f"doc: no indexed document {doc_id!r}")
@@ -241,7 +241,9 @@ class Ingestor:
         """The changed documents, parsed and chunked; and the stat (and setup) to record for documents
         that were read and found unchanged under a stat other than the recorded one."""
         s = self.settings
-        catalog = load_catalog(s.corpus_dir, s.catalog_file) if s.corpus_dir.is_dir() else {}
+        catalog = (
+            load_catalog(s.store.corpus_dir, s.store.catalog_file) if s.store.corpus_dir.is_dir() else {}
+        )
         changed: list[tuple[str, Path, str, str, list[int] | None, str]] = []  # + sha256 of the bytes
         restat: dict[str, Stat] = {}
         with gc_paused():  # one pass over every file: many small objects, no cycles
@@ -285,7 +287,10 @@ class Ingestor:
                 raise DocumentError(path, "no body text found after cleaning")
             if chunker is None:
                 chunker = Chunker(
-                    token_counter(s), s.max_seq_tokens, s.chunk_tokens, s.chunk_overlap_sentences
+                    token_counter(s),
+                    s.embed.max_seq_tokens,
+                    s.embed.chunk_tokens,
+                    s.embed.chunk_overlap_sentences,
                 )
             is_new = doc_id not in manifest.docs
             planned.append(Planned(doc, path, fp, chunker.chunk(doc), is_new, stat, setup))

@@ -1,7 +1,7 @@
 """Optional LLM synthesis over the retrieved passages, through any OpenAI-compatible endpoint.
 
-Configured by ``CAUCASUS_QA_LLM_URL`` and ``CAUCASUS_QA_LLM_MODEL`` (``Settings.llm_url`` /
-``llm_model``); nothing here is imported or contacted unless both are set and the caller asks for it
+Configured by ``CAUCASUS_QA_LLM__URL`` and ``CAUCASUS_QA_LLM__MODEL`` (``Settings.llm.url`` /
+``llm.model``); nothing here is imported or contacted unless both are set and the caller asks for it
 (``Assistant.ask(..., llm=True)``, ``caucasus-qa ask --llm``, ``Assistant.ask_stream`` and
 ``chat_stream``, the UI's LLM answer mode).
 
@@ -86,7 +86,7 @@ class LLMClient:
     ):
         if not url or not model:
             raise LLMError(
-                "llm: no LLM endpoint configured; set CAUCASUS_QA_LLM_URL and CAUCASUS_QA_LLM_MODEL "
+                "llm: no LLM endpoint configured; set CAUCASUS_QA_LLM__URL and CAUCASUS_QA_LLM__MODEL "
                 "(an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1)"
             )
         self.url, self.model, self.api_key, self.timeout = url, model, api_key, timeout
@@ -94,7 +94,7 @@ class LLMClient:
 
     @classmethod
     def from_settings(cls, settings: Any) -> LLMClient:
-        return cls(settings.llm_url, settings.llm_model, settings.llm_api_key)
+        return cls(settings.llm.url, settings.llm.model, settings.llm.api_key)
 
     @property
     def llm(self) -> Any:

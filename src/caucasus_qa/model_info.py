@@ -28,8 +28,8 @@ class ModelInfo:
 
 
 def model_path(settings: Settings) -> Path:
-    if settings.model_path is not None:
-        return settings.model_path
+    if settings.embed.model_path is not None:
+        return settings.embed.model_path
     from .embed import default_model_path
 
     return default_model_path()
@@ -39,8 +39,10 @@ def model_info(settings: Settings) -> ModelInfo:
     path = model_path(settings)
     pooling = json.loads((path / "1_Pooling" / "config.json").read_text())
     st_config = json.loads((path / "sentence_bert_config.json").read_text())
-    limit = min(int(st_config.get("max_seq_length", settings.max_seq_tokens)), settings.max_seq_tokens)
-    return ModelInfo(settings.model_name, path, int(pooling["word_embedding_dimension"]), limit)
+    limit = min(
+        int(st_config.get("max_seq_length", settings.embed.max_seq_tokens)), settings.embed.max_seq_tokens
+    )
+    return ModelInfo(settings.embed.model_name, path, int(pooling["word_embedding_dimension"]), limit)
 
 
 @lru_cache(maxsize=4)

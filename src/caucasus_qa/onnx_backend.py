@@ -1,6 +1,6 @@
 """Optional embedding backend: the same MiniLM weights run by ONNX Runtime (fp32 or dynamic int8).
 
-Selected with ``CAUCASUS_QA_EMBED_BACKEND=onnx`` or ``onnx-int8`` (default ``torch``). The ONNX file is
+Selected with ``CAUCASUS_QA_EMBED__BACKEND=onnx`` or ``onnx-int8`` (default ``torch``). The ONNX file is
 exported LOCALLY from the packaged weights on first use (never at import time, never downloaded) into
 ``<store_dir>/onnx/<model fingerprint>/`` and reused afterwards. Needs ``onnx`` and ``onnxruntime``
 (``pip install 'caucasus-qa[onnx]'``); Optimum is not used (its ONNX exporter pins an older

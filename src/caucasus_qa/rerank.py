@@ -2,10 +2,10 @@
 
 The seam is :class:`Reranker`, one method from the question and the ranked passages to the same
 passages reordered, each with its ``rerank_score``. :class:`CrossEncoderReranker` implements it with a
-``sentence_transformers.CrossEncoder`` loaded from a local directory (``rerank_model`` in the
-settings; no cross-encoder ships with the project, so reranking is off by default). When it is on,
-the assistant retrieves ``rerank_depth`` passages, reranks them and keeps ``top_k``; ``Hit.score`` (the
-question-to-best-chunk cosine) is left as it is.
+``sentence_transformers.CrossEncoder`` loaded from a local directory (the setting
+``retrieval.rerank_model``; no cross-encoder ships with the project, so reranking is off by default).
+When it is on, the assistant retrieves ``retrieval.rerank_depth`` passages, reranks them and keeps
+``top_k``; ``Hit.score`` (the question-to-best-chunk cosine) is left as it is.
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ class CrossEncoderReranker:
 
 
 def reranker_from(settings: Settings) -> Reranker | None:
-    """The reranker the settings ask for: a cross-encoder when ``rerank_model`` is set, else none."""
-    if settings.rerank_model is None:
+    """The reranker the settings ask for: a cross-encoder when ``retrieval.rerank_model`` is set,
+    else none."""
+    if settings.retrieval.rerank_model is None:
         return None
-    return CrossEncoderReranker(settings.rerank_model, settings.device)
+    return CrossEncoderReranker(settings.retrieval.rerank_model, settings.embed.device)

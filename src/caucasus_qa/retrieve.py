@@ -21,22 +21,23 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
 from llama_index.core.schema import NodeWithScore, QueryBundle
 
 from . import bm25 as bm25_mod
 from .aliases import AliasMatcher, document_aliases
 from .chunk import from_metadata
 from .embed import SentenceTransformerEmbedding
-from .fusion import DenseRetriever, FusionConfig, KeywordRetriever, WeightedRRF, cosine_from_chroma
+from .fusion import DenseRetriever, KeywordRetriever, WeightedRRF, cosine_from_chroma
 from .manifest import Manifest
 from .passages import Hit, interleave, passages, spread_over_documents
 from .query_words import asks_several_documents, strip_aliases
 from .schema import Chunk
 from .sentvec import ChunkRow
-from .settings import Settings
+from .settings import RetrievalSettings, Settings
 from .store import Store
 
-__all__ = ["FusionConfig", "Hit", "HybridRetriever"]
+__all__ = ["Hit", "HybridRetriever"]
 
 QUERY_CACHE = 64  # query embeddings kept by the retriever for the answer stage
 
@@ -50,10 +51,9 @@ class HybridRetriever:
         store: Store,
         embedding: SentenceTransformerEmbedding,
         manifest: Manifest,
-        config: FusionConfig | None = None,
         sentences: Callable[[str], Mapping[str, ChunkRow]] | None = None,
     ) -> None:
-        self.config = config or FusionConfig()
+        self.config: RetrievalSettings = settings.retrieval  # the fusion's knobs
         self.sentences = sentences  # doc id -> chunk id -> its stored vectors (sentvec.ChunkRow)
         self.store = store
         self.embedding = embedding
@@ -96,7 +96,7 @@ class HybridRetriever:
         return interleave([*per_doc, self._retrieve(query, vec, top_k, docs, started)], top_k)
 
     def _depth(self, top_k: int) -> int:
-        return max(self.config.depth, top_k * 2)
+        return max(self.config.fusion_depth, top_k * 2)
 
     def _retrieve(
         self,
@@ -114,11 +114,11 @@ class HybridRetriever:
         if self.bm25 is not None and cfg.bm25_weight > 0:
             retrievers.append(KeywordRetriever(self.bm25, self.manifest, depth, docs, started))
             weights.append(cfg.bm25_weight)
-        fusion = WeightedRRF(retrievers, weights, cfg.rrf_k, top_k=depth, mode=cfg.mode)
+        fusion = WeightedRRF(retrievers, weights, cfg.rrf_k, top_k=depth, mode=FUSION_MODES(cfg.fusion_mode))
         fused = fusion.retrieve(bundle)
         cosine = {n.node.node_id: cosine_from_chroma(n.score) for n in fusion.per_retriever.get(0, [])}
         scored = [(self._chunk(n), float(n.score or 0.0)) for n in fused]
-        hits = passages(self._by_sentence(scored, vec), top_k, cfg.merge)
+        hits = passages(self._by_sentence(scored, vec), top_k, cfg.merge_adjacent)
         # A passage scores its best chunk's cosine. Chunks found by BM25 alone have none yet: their
         # vectors are taken for the returned passages only, from the sentence files (already read
         # for the re-scoring), else from Chroma (one read; a Chroma read was ~4 ms at 100k chunks).

@@ -297,4 +297,4 @@ class SentenceLookup:
 
 
 def sentence_dir(settings: Settings) -> Path:
-    return settings.store_dir / "sentences"
+    return settings.store.store_dir / "sentences"

@@ -54,8 +54,8 @@ def _fields(
 
 
 def env_name(path: tuple[str, ...], settings_cls: type[BaseSettings] = Settings) -> str:
-    """The variable that sets the field at ``path`` (``CAUCASUS_QA_TOP_K``, ``CAUCASUS_QA_RETRIEVAL__TOP_K``);
-    with no nested delimiter configured, a nested field is set through its outer model's variable (JSON)."""
+    """The variable that sets the field at ``path`` (``CAUCASUS_QA_RETRIEVAL__TOP_K``); with no nested
+    delimiter configured, a nested field is set through its outer model's variable (JSON)."""
     config = settings_cls.model_config
     prefix = str(config.get("env_prefix") or "")
     delimiter = config.get("env_nested_delimiter")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from .abstain import Decision, decide, evidence, judge, not_found
-from .answer import ComposeConfig, Composed, compose_answer
+from .answer import Composed, compose_answer
 from .query import Kind, QueryPlan
 from .rerank import Reranker
 from .retrieve import Hit
@@ -69,11 +69,7 @@ def compose(
         snap.load_embedding(),
         lexicon=snap.lexicon,
         records=snap.records,
-        config=ComposeConfig(
-            max_sentences=settings.answer_max_sentences,
-            keep_within=settings.answer_keep_within if models else ComposeConfig.keep_within,
-            denial_penalty=settings.answer_denial_penalty,
-        ),
+        config=settings.answer,
         vectors=snap.vectors,
         query_vector=retriever.query_vector(plan.query),
         names=snap.names,
@@ -91,7 +87,7 @@ def judge_draft(draft: Draft, settings: Settings, models: Models | None) -> Deci
         return judge(composed, draft.plan, models)
     ev = evidence(composed, sources[0].score if sources else 0.0)
     ev = replace(ev, entity_support=composed.passage_support, quantity_support=composed.quantity_support)
-    return decide(ev, settings)
+    return decide(ev, settings.abstain)
 
 
 def present(draft: Draft, decision: Decision) -> Presented:

@@ -29,10 +29,10 @@ def make_client(settings: Settings) -> Any:
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
+    if settings.store.chroma_url:
+        url = urlparse(settings.store.chroma_url)
         if url.scheme not in {"http", "https"} or not url.hostname:
-            raise StoreError(f"chroma_url: expected http://host:port, got {settings.chroma_url!r}")
+            raise StoreError(f"chroma_url: expected http://host:port, got {settings.store.chroma_url!r}")
         try:
             client = chromadb.HttpClient(
                 host=url.hostname,
@@ -43,9 +43,9 @@ def make_client(settings: Settings) -> Any:
             client.heartbeat()
         except Exception as err:  # chromadb raises assorted transport errors
             raise StoreError(
-                f"chroma_url: cannot reach the Chroma server at {settings.chroma_url} "
+                f"chroma_url: cannot reach the Chroma server at {settings.store.chroma_url} "
                 f"({type(err).__name__}); "
-                "start it with `chroma run --path DIR --port PORT` or unset CAUCASUS_QA_CHROMA_URL"
+                "start it with `chroma run --path DIR --port PORT` or unset CAUCASUS_QA_STORE__CHROMA_URL"
             ) from err
         return client
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
@@ -85,9 +85,10 @@ class _Guarded:
 
 def store_failure(settings: Settings, what: str, err: BaseException) -> StoreError:
     detail = " ".join(f"{type(err).__name__}: {err}".split())[:200]
-    if settings.chroma_url:
+    if settings.store.chroma_url:
         return StoreError(
-            f"chroma_url: the Chroma server at {settings.chroma_url} stopped answering ({what}: {detail}); "
+            f"chroma_url: the Chroma server at {settings.store.chroma_url} stopped answering "
+            f"({what}: {detail}); "
             "check that `chroma run` is up, then ask again"
         )
     return StoreError(
@@ -115,12 +116,12 @@ class Store:
             "hnsw:space": "cosine",
             "embed_model": self.model_name,
             "embed_dim": self.dimension,
-            "embed_backend": self.settings.embed_backend,
+            "embed_backend": self.settings.embed.backend,
             "schema_version": SCHEMA_VERSION,
         }
 
     def _open_collection(self) -> Any:
-        name = self.settings.collection
+        name = self.settings.store.collection
         try:
             collection = self.client.get_or_create_collection(name=name, metadata=self.expected_metadata)
         except Exception as err:
@@ -141,7 +142,7 @@ class Store:
         self.collection.modify(name=name)
 
     def check(self, meta: dict[str, Any]) -> None:
-        where = self.settings.chroma_url or str(self.settings.chroma_dir)
+        where = self.settings.store.chroma_url or str(self.settings.chroma_dir)
         fix = "run `caucasus-qa ingest --rebuild` to re-embed the corpus"
         if meta.get("embed_model") != self.model_name or meta.get("embed_dim") != self.dimension:
             raise StoreError(
@@ -149,10 +150,10 @@ class Store:
                 f"but this configuration embeds with {self.model_name!r} (dim {self.dimension}); {fix}"
             )
         backend = meta.get("embed_backend", "torch")  # stores written before backends were recorded
-        if backend != self.settings.embed_backend:
+        if backend != self.settings.embed.backend:
             raise StoreError(
                 f"{where}: store was embedded with the {backend!r} backend, but this configuration uses "
-                f"{self.settings.embed_backend!r} (vectors differ slightly); set CAUCASUS_QA_EMBED_BACKEND="
+                f"{self.settings.embed.backend!r} (vectors differ slightly); set CAUCASUS_QA_EMBED__BACKEND="
                 f"{backend} or {fix}"
             )
         if meta.get("schema_version") != SCHEMA_VERSION:

@@ -176,7 +176,7 @@ def run_eval(
         say("baselines: naive LlamaIndex (dense) and BM25 over the same naive chunks")
         from .baselines import NaiveBaselines
 
-        base = NaiveBaselines(qa.embedding, corpus_dir=qa.settings.corpus_dir)
+        base = NaiveBaselines(qa.embedding, corpus_dir=qa.settings.store.corpus_dir)
         for q in answerable:
             dense, keyword = base.retrieve(q.question, top_k, vectors[q.id])
             systems["naive"].rows.append(score(q, dense, flags[q.id]))

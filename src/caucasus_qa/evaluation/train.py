@@ -64,9 +64,9 @@ def sentence_labels(question: Question, draft: Draft) -> np.ndarray:
 def collect(
     qa: Assistant, questions: Sequence[Question], top_k: int = 10, say: Callable[[str], None] | None = None
 ) -> list[Example]:
-    """Draft every question (``qa`` must score by hand: ``answer_learned=False``)."""
+    """Draft every question (``qa`` must score by hand: ``answer.learned`` off)."""
     if qa.models() is not None:
-        raise ValueError("collect() needs an assistant with answer_learned=False")
+        raise ValueError("collect() needs an assistant with answer.learned off")
     out = []
     for i, q in enumerate(questions):
         draft = qa.draft(q.question, top_k=top_k)

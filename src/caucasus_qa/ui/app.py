@@ -34,14 +34,14 @@ def launch_options(qa: Assistant) -> dict[str, Any]:
         "head": "<script>" + (HERE / "page.js").read_text(encoding="utf-8") + "</script>",
         "theme": gr.themes.Soft(),
         "share": False,
-        "max_file_size": f"{int(qa.settings.max_upload_mb) + 1}mb",
+        "max_file_size": f"{int(qa.settings.serve.max_upload_mb) + 1}mb",
         "footer_links": ["api"],
     }
 
 
 def build_app(qa: Assistant) -> gr.Blocks:
     s = qa.settings
-    llm_ready = bool(s.llm_url)
+    llm_ready = bool(s.llm.url)
     with gr.Blocks(title="Caucasus QA — sourced answers", fill_width=False) as demo:
         state = gr.State(chat.new_state())
         gr.HTML(
@@ -70,7 +70,7 @@ def build_app(qa: Assistant) -> gr.Blocks:
                                 show_label=False,
                                 lines=1,
                                 max_lines=1,
-                                max_length=s.max_question_chars,
+                                max_length=s.retrieval.max_question_chars,
                                 scale=5,
                                 min_width=180,
                                 elem_id="cqa-question",
@@ -87,14 +87,14 @@ def build_app(qa: Assistant) -> gr.Blocks:
                                 elem_id="cqa-docs",
                             )
                             top_k = gr.Slider(
-                                1, MAX_PASSAGES, value=min(s.top_k, MAX_PASSAGES), step=1,
+                                1, MAX_PASSAGES, value=min(s.retrieval.top_k, MAX_PASSAGES), step=1,
                                 label="Passages", elem_id="cqa-topk",
                             )  # fmt: skip
                             mode = gr.Radio(
                                 [("Extractive", "extractive"), ("LLM", "llm")],
                                 value="extractive",
                                 label="Answer mode",
-                                info=None if llm_ready else "LLM mode needs CAUCASUS_QA_LLM_URL",
+                                info=None if llm_ready else "LLM mode needs CAUCASUS_QA_LLM__URL",
                                 interactive=llm_ready,
                                 elem_id="cqa-mode",
                             )
@@ -119,7 +119,7 @@ def build_app(qa: Assistant) -> gr.Blocks:
                     file_types=list(SUPPORTED_EXTENSIONS),
                     type="filepath",
                     label=f"Add documents ({', '.join(SUPPORTED_EXTENSIONS)}; "
-                    f"up to {s.max_upload_mb:g} MB each)",
+                    f"up to {s.serve.max_upload_mb:g} MB each)",
                     elem_id="cqa-upload",
                 )
                 upload_status = gr.HTML(elem_id="cqa-upload-status")
@@ -187,7 +187,7 @@ def build_app(qa: Assistant) -> gr.Blocks:
         def on_like(st: dict[str, Any], data: gr.LikeData) -> None:
             ans = chat.answer_for_message(st["answers"], data.index)
             if ans is not None:
-                append_feedback(s.store_dir, feedback_record(ans, data.liked))
+                append_feedback(s.store.store_dir, feedback_record(ans, data.liked))
                 gr.Info("Thanks, feedback saved.")
 
         chatbot.like(on_like, [state], None, api_visibility="private")
@@ -266,8 +266,8 @@ def serve(
     ``auth`` or ``no_auth``, before anything heavy is loaded.
     """
     s = qa.settings
-    host = host or s.host
-    port = s.port if port is None else port
+    host = host or s.serve.host
+    port = s.serve.port if port is None else port
     creds = check_exposure(host, auth, no_auth)
     qa.ask("warm up the model", top_k=1)  # loads the model and builds the index once, before the first user
     app = build_app(qa)

@@ -46,9 +46,9 @@ def upload_files(
         if report:
             report(i / max(n, 1), f"Indexing {path.name}")
         try:
-            accepted = validate_upload(path, path.name, s.max_upload_mb)
+            accepted = validate_upload(path, path.name, s.serve.max_upload_mb)
             known = {d.record.doc_id for d in qa.documents()}
-            dest = ingest_upload(qa, accepted, s.store_dir, known)
+            dest = ingest_upload(qa, accepted, s.store.store_dir, known)
         except CaucasusQAError as err:
             rejected.append(str(err))
             continue
@@ -66,10 +66,10 @@ def remove_document(qa: Assistant, doc_id: str) -> str:
     note = ""
     if info is not None:
         p = Path(info.path)
-        uploads = upload_dir(qa.settings.store_dir).resolve()
+        uploads = upload_dir(qa.settings.store.store_dir).resolve()
         if p.is_file() and p.resolve().parent == uploads:
             p.unlink()
-        elif p.resolve().is_relative_to(qa.settings.corpus_dir.resolve()):
+        elif p.resolve().is_relative_to(qa.settings.store.corpus_dir.resolve()):
             note = " It is in the corpus folder, so the next re-index adds it back."
     return f"Removed {doc_id} ({report.removed_chunks} passages).{note}"
 
