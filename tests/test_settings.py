@@ -1,5 +1,5 @@
 """Settings nested by stage: ``CAUCASUS_QA_<GROUP>__<FIELD>`` from the environment, flags over it,
-overrides by group, a description for every field."""
+overrides by group, and the flat names of earlier versions no longer read (with a warning)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from caucasus_qa.assistant import Assistant
 from caucasus_qa.cli import _assistant, build_parser, main
-from caucasus_qa.settings import Settings, with_overrides
+from caucasus_qa.settings import RENAMED, Settings, env_var, renamed_in_env, with_overrides
 
 from .conftest import CORPUS
 
@@ -67,12 +67,26 @@ def test_a_bad_or_misspelt_nested_variable_is_an_error(monkeypatch) -> None:
         Settings()
 
 
-def test_every_field_has_a_description() -> None:
+def test_the_flat_names_of_earlier_versions_are_not_read_and_the_cli_says_so(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("CAUCASUS_QA_TOP_K", "8")
+    monkeypatch.setenv("CAUCASUS_QA_EMBED_BACKEND", "onnx")
+    assert Settings().retrieval.top_k == 5 and Settings().embed.backend == "torch"
+    assert main(["config"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    warn = "caucasus-qa: warning: {} is no longer read; set {}"
+    assert warn.format("CAUCASUS_QA_TOP_K", "CAUCASUS_QA_RETRIEVAL__TOP_K") in err
+    assert warn.format("CAUCASUS_QA_EMBED_BACKEND", "CAUCASUS_QA_EMBED__BACKEND") in err
+    assert renamed_in_env({"CAUCASUS_QA_RETRIEVAL__TOP_K": "8"}) == []  # the new names are not warned about
+
+
+def test_every_old_name_maps_to_a_field_and_every_field_has_a_description() -> None:
     fields = leaves(Settings)
-    assert len(fields) > 41  # the 41 fields of the flat settings, and the fusion and compose knobs
+    assert set(RENAMED.values()) <= set(fields)
+    assert len(RENAMED) == 41  # every field of the flat settings
     assert all(getattr(info, "description", None) for info in fields.values()), [
         name for name, info in fields.items() if not getattr(info, "description", None)
     ]
+    assert env_var("retrieval.top_k") == "CAUCASUS_QA_RETRIEVAL__TOP_K"
 
 
 def test_overrides_by_group_or_dotted_name_and_unknown_names_fail() -> None:

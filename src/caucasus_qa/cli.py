@@ -295,6 +295,16 @@ COMMANDS = {
 ONE_SHOT = frozenset({"ask", "docs"})
 
 
+def _warn_renamed() -> None:
+    """One line on stderr for each environment variable of the flat settings of earlier versions."""
+    import os
+
+    from .settings import renamed_in_env
+
+    for old, new in renamed_in_env(os.environ):
+        print(f"caucasus-qa: warning: {old} is no longer read; set {new}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. ``argv=None`` (the console script, ``python -m``) means this process exists to
     run it: a one-shot command then runs with the cyclic collector off and, when it is done, moves
@@ -302,6 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     start-up nor the interpreter's exit scans those objects. Called with an explicit ``argv`` (from
     Python, the tests), the collector is left exactly as it is."""
     args = build_parser().parse_args(argv)
+    _warn_renamed()
     standalone = argv is None and args.command in ONE_SHOT and not getattr(args, "batch", None)
     collecting = gc.isenabled()
     if standalone:

@@ -8,7 +8,8 @@ underscores between group and field); a CLI flag (``--store-dir``, ``--corpus-di
 over the environment, and ``caucasus-qa config`` shows which one set each value. Every tuned knob
 of the pipeline is a field here, with the value it was tuned to as its default.
 
-The flat names of earlier versions (``CAUCASUS_QA_TOP_K``) are no longer read.
+The flat names of earlier versions (``CAUCASUS_QA_TOP_K``) are no longer read; :data:`RENAMED` maps
+each to its new place and the CLI warns when one is set.
 """
 
 from __future__ import annotations
@@ -231,7 +232,7 @@ class ServeSettings(BaseModel):
 
 class Settings(BaseSettings):
     # extra="forbid": an unknown keyword is an error; a CAUCASUS_QA_* variable naming no field is not
-    # read at all
+    # read at all (the CLI warns about the flat names of earlier versions, see RENAMED)
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid")
 
     store: StoreSettings = Field(default_factory=StoreSettings, description=StoreSettings.__doc__)
@@ -282,3 +283,36 @@ def with_overrides(base: Settings, overrides: Mapping[str, Any]) -> Settings:
             raise TypeError(f"unknown setting {group}.{unknown[0]}; {group} has {', '.join(fields)}")
         tree[group].update(items)
     return Settings.model_validate(tree)
+
+
+# The flat environment names of earlier versions -> the field that took each one's place.
+RENAMED: dict[str, str] = {
+    **{f: f"store.{f}" for f in ("corpus_dir", "store_dir", "catalog_file", "chroma_url", "collection")},
+    **{f: f"embed.{f}" for f in ("model_name", "model_path", "device", "max_seq_tokens")},
+    **{f: f"embed.{f}" for f in ("chunk_tokens", "chunk_overlap_sentences")},
+    "embed_batch_size": "embed.batch_size",
+    "embed_backend": "embed.backend",
+    **{f: f"retrieval.{f}" for f in ("top_k", "max_top_k", "max_question_chars", "min_score")},
+    **{f: f"retrieval.{f}" for f in ("rerank_model", "rerank_depth")},
+    "spacy_model": "answer.spacy_model",
+    **{f"answer_{f}": f"answer.{f}" for f in ("max_sentences", "learned", "models")},
+    **{f"answer_{f}": f"answer.{f}" for f in ("denial_penalty", "keep_within")},
+    **{f"abstain_{f}": f"abstain.{f}" for f in AbstainSettings.model_fields},
+    **{f"llm_{f}": f"llm.{f}" for f in LLMSettings.model_fields},
+    **{f: f"serve.{f}" for f in ServeSettings.model_fields},
+}
+
+
+def env_var(dotted: str) -> str:
+    """``retrieval.top_k`` -> ``CAUCASUS_QA_RETRIEVAL__TOP_K``."""
+    return (ENV_PREFIX + dotted.replace(".", "__")).upper()
+
+
+def renamed_in_env(environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(old variable, new variable) for each flat variable of earlier versions set in ``environ``."""
+    given = {name.upper() for name in environ}
+    return [
+        (ENV_PREFIX + old.upper(), env_var(new))
+        for old, new in RENAMED.items()
+        if ENV_PREFIX + old.upper() in given
+    ]
