@@ -1,6 +1,7 @@
-"""Keyword half of retrieval: a BM25 index (``bm25s``, English Snowball stemmer, English stopwords) over
-the chunk texts kept in ``chunks.jsonl``, searched by :class:`KeywordIndex` (the query is tokenized
-exactly as LlamaIndex's ``BM25Retriever`` does it).
+"""Keyword half of retrieval: a BM25 index (``bm25s``; the package's one stemmer and stopword list,
+PyStemmer's Snowball English and :data:`caucasus_qa.lexicon.STOPWORDS`) over the chunk texts kept
+in ``chunks.jsonl``, searched by :class:`KeywordIndex` (the query is tokenized as LlamaIndex's
+``BM25Retriever`` does it, with that stopword list in place of bm25s's "en").
 
 What BM25 sees for a chunk (:func:`bm25_text`): the document's title, authors and venue, the section
 path, the chunk text, and the entries of the footnotes the chunk cites. So "who wrote X", "what does
@@ -25,16 +26,16 @@ from typing import Any
 
 import bm25s
 import numpy as np
-import Stemmer
 from llama_index.core.schema import MetadataMode, TextNode
 from llama_index.core.vector_stores.utils import node_to_metadata_dict
 
 from .chunk import to_node
+from .lexicon import STOPWORDS, stemmer
 from .manifest import Manifest
 from .schema import Chunk, DocumentRecord
 from .settings import Settings
 
-BM25_VERSION = "2"  # bump when bm25_text or the tokenizer changes
+BM25_VERSION = "3"  # bump when bm25_text or the tokenizer changes
 STAMP_FILE = "stamp.json"
 IDS_FILE = "ids.json"
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
@@ -58,13 +59,12 @@ def bm25_text(chunk: Chunk, record: DocumentRecord) -> str:
     return bm25_node(chunk, record).get_content(MetadataMode.EMBED)
 
 
-def stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+_STOPWORDS = sorted(STOPWORDS)
 
 
 def tokenize(texts: list[str]) -> Any:
     return bm25s.tokenize(
-        texts, stopwords="en", stemmer=stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False
+        texts, stopwords=_STOPWORDS, stemmer=stemmer(), token_pattern=TOKEN_PATTERN, show_progress=False
     )
 
 

@@ -1,6 +1,8 @@
 """Words, stems, IDF statistics and document names: the lexical facts the query stages share.
 
-One stemmer and one stopword list for answer scoring, focus coverage and follow-up rewriting.
+One stemmer and one stopword list for the whole package: answer scoring, focus coverage, follow-up
+rewriting and the BM25 index (:mod:`caucasus_qa.bm25`) all use :func:`stemmer` (PyStemmer's
+Snowball English) and :data:`STOPWORDS`.
 """
 
 from __future__ import annotations
@@ -8,9 +10,12 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+import Stemmer
 
 from .query_words import META_WORDS
 from .schema import DocumentRecord
@@ -22,6 +27,9 @@ def _words(spaced: str) -> frozenset[str]:
     return frozenset(spaced.split())
 
 
+# The one stopword list. It is a superset of bm25s's English list ("en", 33 words), which BM25 used
+# until both took this one: dropping the query-side words ("what", "does", "how", …) from coverage
+# matters to the answer features, while BM25 gives such words next to no weight anyway.
 STOPWORDS = _words(
     """a an and are as at be by did do does for from had has have how in is it its of on or that the
     their them they this to was were what when where which who whom whose why will with would about
@@ -31,18 +39,25 @@ STOPWORDS = _words(
 )
 
 
+def stemmer() -> Stemmer.Stemmer:
+    """A new PyStemmer Snowball English stemmer (one must not be used by two threads at once)."""
+    return Stemmer.Stemmer("english")
+
+
+_STEMMER = stemmer()
+_STEMMER_LOCK = threading.Lock()  # stem() is called from the UI's answering threads
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
-    """A crude, symmetric suffix stripper: enough to match ``deployed``/``deploys``/``deploy``."""
+    """The Snowball English stem (the stemmer BM25 uses) of a lower-cased word, possessive dropped:
+    ``deployed``/``deploys``/``deploy`` → ``deploy``, ``Azerbaijan's`` → ``azerbaijan``."""
     w = word.lower().replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
     w = w.strip("'")
-    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if len(w) > len(suffix) + 3 and w.endswith(suffix):
-            w = w[: -len(suffix)] + repl
-            break
-    return w
+    with _STEMMER_LOCK:
+        return str(_STEMMER.stemWord(w))
 
 
 # words that describe the question or the article rather than its subject: ignored by coverage
