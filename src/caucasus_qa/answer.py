@@ -25,7 +25,7 @@ from .citing import citation_answer, ensure_period, metadata_line
 from .embed import SentenceTransformerEmbedding
 from .entities import Entity
 from .features import SENTENCE_FEATURES, QuestionFacts, judge_row, sentence_rows
-from .focus import entities_supported, quantity_supported
+from .focus import NUMBER, entities_supported, quantity_supported
 from .lexicon import DocumentNames, Lexicon, content_words, question_terms
 from .query import Kind, QueryPlan
 from .schema import DocumentRecord, Source
@@ -181,7 +181,7 @@ def compose_answer(
         best.score,
         sentence_coverage=sentence_coverage,
         expects_number=plan.expects_number,
-        number_support=not plan.expects_number or any(_NUMBER.search(c.text) for c in top5),
+        number_support=not plan.expects_number or any(NUMBER.search(c.text) for c in top5),
         answered_by_record=by_record,
         candidates=scored,
         features=rows,
@@ -189,13 +189,6 @@ def compose_answer(
         passage_support=passage_support,
         quantity_support=quantity_support,
     )
-
-
-_NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|"
-    r"billions?|half|double|twice)\b",
-    re.IGNORECASE,
-)
 
 
 def _coverage(terms: set[str], sources: Sequence[Source], lex: Lexicon) -> tuple[float, float]:

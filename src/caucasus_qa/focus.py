@@ -20,7 +20,8 @@ import re
 from collections.abc import Collection, Container, Sequence
 
 from .chunk import sentence_spans
-from .query_words import COUNT, ENTITY_SKIP_WORDS, NAME_RUN, QUANTITY, QUANTITY_FILLER, QUOTED_TITLE
+from .query import opening_quantity
+from .query_words import ENTITY_SKIP_WORDS, NAME_RUN, QUANTITY_FILLER, QUOTED_TITLE
 
 # Capitals, demonyms and short forms of the actors this corpus is about, mapped to one key.
 ALIASES: dict[str, str] = {
@@ -39,10 +40,11 @@ ALIASES: dict[str, str] = {
     **dict.fromkeys(["karabakh", "nagorno-karabakh", "artsakh"], "karabakh"),
     **dict.fromkeys(["nakhichevan", "nakhchivan"], "nakhichevan"),
 }
-# the question's wording is read with the patterns of query_words.py; these read passage sentences
-_NUMBER = re.compile(
+# the question's wording is read with the patterns of query.py and query_words.py; these read passage
+# sentences. NUMBER is the package's one "holds a number" pattern (answer.py imports it too).
+NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|(?:dozen|hundred|thousand|million|billion)s?"
-    r"|percent)\b",
+    r"|half|double|twice|percent)\b",
     re.I,
 )
 COUNT_WINDOW = 4  # words between a count and what it counts ("some 200 Israeli military advisers")
@@ -121,11 +123,11 @@ def entities_supported(
 def quantity_focus(question: str) -> list[str]:
     """For a quantity question, the word a number would count: the head of the phrase after "how many"
     ("how many Israeli military advisers are …" → advisers), as a crude five-letter stem."""
-    m = QUANTITY.match(question)
-    if not m:
+    asked = opening_quantity(question)
+    if asked is None:
         return []
     run: list[str] = []
-    for w in _WORD.findall(m.group("rest"))[:5]:
+    for w in _WORD.findall(asked[1])[:5]:
         if w.lower() in QUANTITY_FILLER:
             break
         run.append(w.lower())
@@ -137,10 +139,10 @@ def quantity_focus(question: str) -> list[str]:
 
 def quantity_supported(question: str, passages: Sequence[str]) -> bool:
     """A quantity question has a sentence with a number and one of its focus words."""
-    focus = quantity_focus(question)
-    if not focus and not QUANTITY.match(question):
+    asked = opening_quantity(question)
+    if asked is None:
         return True
-    count = bool(COUNT.match(question))
+    count, focus = asked[0], quantity_focus(question)
     for text in passages:
         for a, b in sentence_spans(text):
             sent = text[a:b]
@@ -148,7 +150,7 @@ def quantity_supported(question: str, passages: Sequence[str]) -> bool:
                 if _counts(sent, focus):
                     return True
                 continue
-            if not _NUMBER.search(_YEAR.sub(" ", sent) if count else sent):
+            if not NUMBER.search(_YEAR.sub(" ", sent) if count else sent):
                 continue
             words = {w.lower()[:5] for w in _WORD.findall(sent)}
             if not focus or any(f in words for f in focus):
@@ -159,6 +161,6 @@ def quantity_supported(question: str, passages: Sequence[str]) -> bool:
 def _counts(sentence: str, focus: Sequence[str]) -> bool:
     """A number (not a year) within :data:`COUNT_WINDOW` words of a focus word."""
     tokens = _YEAR.sub(" ", sentence).split()
-    numbers = [i for i, t in enumerate(tokens) if _NUMBER.search(t)]
+    numbers = [i for i, t in enumerate(tokens) if NUMBER.search(t)]
     targets = [i for i, t in enumerate(tokens) for w in _WORD.findall(t)[:1] if w.lower()[:5] in focus]
     return any(abs(i - j) <= COUNT_WINDOW for i in numbers for j in targets)

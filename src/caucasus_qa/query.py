@@ -187,11 +187,35 @@ def asked_record_fields(question: str) -> set[str]:
     return {name for name, pattern in RECORD_FIELDS.items() if pattern.search(main_question(question))}
 
 
-EXPECTS_NUMBER = re.compile(
-    r"\b(?:how (?:many|much|long|large|big|far)|what (?:year|percentage|share|proportion|rate|number|amount)|"
-    r"in what year|in which year)\b",
+# -- asking for a number: one vocabulary and one pattern for the plan, the parse and the focus check --
+#: the nouns that ask for a number after "what" ("what share", "what year"); the words after "how"
+#: are :data:`_HOW_NUMBER`, which the parse reads too
+_WHAT_NUMBER = _set("year percentage share proportion rate number amount")
+#: of those, the ones whose answer is a count or a share (a year is not)
+_COUNT_WORDS = _set("many much percentage share proportion")
+#: a question asking for a number ("how many", "what share", "in which year"); ``rest``: what follows
+ASKS_NUMBER = re.compile(
+    rf"\b(?:how\s+(?P<how>{'|'.join(sorted(_HOW_NUMBER))})|what\s+(?P<what>{'|'.join(sorted(_WHAT_NUMBER))})"
+    r"|in\s+(?:what|which)\s+year)\b\s*(?P<rest>.*)",
     re.IGNORECASE,
 )
+
+
+def asks_number(question: str) -> bool:
+    """The question asks for a number anywhere in it (the plan's ``expects_number``)."""
+    return ASKS_NUMBER.search(question) is not None
+
+
+def opening_quantity(question: str) -> tuple[bool, str] | None:
+    """For a question that *opens* by asking for a number: whether it asks for a count or a share
+    (not a year, a length or a size), and the words after the phrase ("how many drones …" →
+    "drones …"); None for any other question. The quantity focus check of ``focus.py`` reads it."""
+    m = ASKS_NUMBER.match(question.lstrip())
+    if m is None:
+        return None
+    return (m["how"] or m["what"] or "").lower() in _COUNT_WORDS, m["rest"]
+
+
 _WHY = re.compile(
     r"^\s*(?:and\s+)?(?:why|what (?:reasons?|motives?|explains)|for what reason|how come)\b", re.I
 )
@@ -279,7 +303,7 @@ def _plan(query: str, spacy_model: str) -> QueryPlan:
         entities=ents,
         why=is_why(question),
         compound=is_compound(question),
-        expects_number=bool(EXPECTS_NUMBER.search(question)),
+        expects_number=asks_number(question),
     )
 
 

@@ -26,7 +26,8 @@ def _set(spaced: str) -> frozenset[str]:
     return frozenset(spaced.split())
 
 
-# --- focus.py: named things and quantities --------------------------------------------------------
+# --- focus.py: named things and the counted phrase (whether a question asks for a number at all is
+# query.py's ASKS_NUMBER) ----------------------------------------------------------------------------
 #: words of a capitalised run that are not a name ("What", "In", "Does" at a question's start)
 ENTITY_SKIP_WORDS = _set(
     """what which who whom whose when where why how does do did is are was were has have had can
@@ -36,14 +37,6 @@ ENTITY_SKIP_WORDS = _set(
 NAME_RUN = re.compile(r"\b(?:[A-Z][\w\-]*(?:\s+(?:of\s+|for\s+)?[A-Z][\w\-]*)*|[A-Z]{2,}s?)\b")
 #: a quoted title in a question: its words are not the question's named things
 QUOTED_TITLE = re.compile(r"[“\"][^”\"]*[”\"]")
-#: a quantity question; ``rest``: what follows the question phrase ("how many drones …" → "drones …")
-QUANTITY = re.compile(
-    r"^\s*(?:how\s+(?:many|much|long|large|big)|what\s+(?:percentage|share|proportion|year)"
-    r"|in\s+what\s+year)\b\s*(?P<rest>.*)$",
-    re.I,
-)
-#: a count or a share (a year is not its answer)
-COUNT = re.compile(r"^\s*(?:how\s+(?:many|much)|what\s+(?:percentage|share|proportion))\b", re.I)
 #: words that end the counted phrase after "how many" ("how many troops *are* …")
 QUANTITY_FILLER = _set(
     """still currently now live remain remained did does do is are was were has have had the a an of in on to
