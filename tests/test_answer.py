@@ -216,6 +216,13 @@ def test_metadata_answer_from_catalog() -> None:
         records={**records, "d2": DocumentRecord(doc_id="d2", title="Why Azerbaijani Wins")},
     )
     assert not c3.answered_by_record  # no date and no venue on record: the judge decides
+    c4 = compose(
+        "What is the exact title of Souleimanov's article?",
+        sources,
+        BagOfWords(),
+        records=records,  # type: ignore[arg-type]
+    )
+    assert c4.kind == KIND_METADATA and c4.answered_by_record and "“" in _sentences(c4.text)[0]
 
 
 def test_affiliation_answered_from_the_record() -> None:

@@ -33,7 +33,7 @@ OTHER_PATTERNS: dict[str, tuple[str, str]] = {
         "document text being cleaned",
     ),
     "features.py": (
-        "_ENUMERATION _FIGURE _MODEL_CODE _NAMED_NOUN _NEGATION _QUOTATION _REASON _WORD _YEAR",
+        "_ENUMERATION _FIGURE _MODEL_CODE _NAMED_NOUN _NEGATION _QUOTATION _QUOTED_NAME _REASON _WORD _YEAR",
         "candidate answer sentences",
     ),
     "focus.py": ("NUMBER _WORD _YEAR", "passage sentences (and the tokenizer shared with them)"),

@@ -42,6 +42,14 @@ def _plan(question: str) -> QueryPlan:
         ("Who authored the piece in the policy journal?", AnswerType.RECORD, ""),
         ("What does the phrase 'frozen conflict' refer to?", AnswerType.DESCRIPTION, "phrase"),
         ("How does the Kremlin balance its two partners?", AnswerType.DESCRIPTION, ""),
+        # a modifier is not the phrase's head; nouns typed by their ending; names of untyped things
+        ("Which Brussels consulting firm drafted the plan?", AnswerType.ORG, "firm"),
+        ("What were the names of the two fishermen the coastguard detained?", AnswerType.PERSON, "fishermen"),
+        ("Which journalist broke the story of the raid?", AnswerType.PERSON, "journalist"),
+        ("What was the name of the naval drill held off the coast?", AnswerType.NAME, "drill"),
+        ("What code name did the army give the offensive?", AnswerType.NAME, "name"),
+        ("What was the name of the freighter seized in the strait?", AnswerType.NAME, "freighter"),
+        ("What exact words did the envoy use at the summit?", AnswerType.QUOTE, "words"),
     ],
 )
 def test_expected_answer_type_and_focus_from_the_parse(
@@ -56,6 +64,10 @@ def test_kinds_and_flags() -> None:
     assert _plan("Which report does the author rely on for the oil figure?").kind is Kind.CITATION
     assert _plan("In which journal was the study published?").kind is Kind.METADATA
     assert _plan("Who commanded the brigade?").kind is Kind.GENERAL
+    # a document's title is part of its record; a thanking the article reports is not an acknowledgment
+    assert _plan("What is the full title of the essay on the corridor?").kind is Kind.METADATA
+    assert _plan("What did the envoy say when he thanked his hosts?").kind is Kind.GENERAL
+    assert _plan("Whom does the author thank for research help?").kind is Kind.METADATA
     assert _plan("Why did the talks stall?").why
     assert _plan("How do the two authors differ on the war's causes?").compound
     assert _plan("How many drones were delivered?").expects_number

@@ -93,7 +93,7 @@ def metadata_line(
     # the record answers by itself when it holds every field asked for ("who wrote …": its authors);
     # a near miss asks for a field the record lacks ("in which journal …" of a paper with no venue)
     asked = asked_record_fields(question)
-    values = {"authors": rec.authors, "venue": rec.venue, "date": rec.date}
+    values = {"authors": rec.authors, "venue": rec.venue, "date": rec.date, "title": rec.title}
     return line, bool(asked) and all(values[f] for f in asked)
 
 

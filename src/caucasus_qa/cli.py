@@ -97,7 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--file", type=Path, help="training questions (default: eval/train.jsonl)")
     p.add_argument("--out", type=Path, help="models file to write (default: the package's scorer.json)")
-    p.add_argument("--max-false-abstention", type=float, default=0.05, help="judge threshold target")
+    p.add_argument(
+        "--max-false-abstention",
+        type=float,
+        help="judge threshold target (default: answer.max_false_abstention)",
+    )
     p.add_argument("-C", type=float, default=1.0, dest="c", help="inverse regularisation strength")
     p.add_argument("--check", action="store_true", help="exit 1 when the fitted file differs from --out")
     p.add_argument("--json", action="store_true", help="print the fitted weights as JSON")
@@ -249,15 +253,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     questions = [q for q in load_questions(path) if q.split == "train"]
     if not questions:
         raise InputError(f"{path}: no questions of the train split")
-    if not 0.0 <= args.max_false_abstention < 1.0:
+    qa = _assistant(args)
+    target = qa.settings.answer.max_false_abstention
+    if args.max_false_abstention is not None:
+        target = args.max_false_abstention
+    if not 0.0 <= target < 1.0:
         raise InputError("--max-false-abstention: must be in [0, 1)")
     say = None if args.json else (lambda m: print(m, file=sys.stderr))
-    qa = _assistant(args)
     qa.use_models(None)  # the training set is drafted with the hand-weighted score
     if say:
         say(f"drafting {len(questions)} training questions")
     examples = collect(qa, questions, say=say)
-    models = fit_models(examples, args.max_false_abstention, args.c)
+    models = fit_models(examples, target, args.c)
     out = args.out or DEFAULT_PATH
     text = models.dumps()
     if args.check:

@@ -53,6 +53,7 @@ JUDGE_FEATURES: tuple[str, ...] = (
     "best_similarity",
     "coverage",  # IDF-weighted share of the question's terms anywhere in the passages
     "sentence_coverage",  # the best share within one sentence
+    "typed",  # the question expects a named thing, a date, a figure or a quote
     "typed_found",  # ... and one of the three best sentences holds it
     "typed_best_near",  # ... and the best sentence holds it beside the focus noun or a question term
     "typed_top3_near",  # ... the same for one of the three best sentences
@@ -95,7 +96,10 @@ _TYPE_CLASSES: dict[AnswerType, frozenset[str]] = {
     AnswerType.DATE: frozenset({"DATE"}),
     AnswerType.NUMBER: frozenset({"NUMBER"}),
     AnswerType.PRODUCT: frozenset({"PRODUCT", "ORG"}),
+    # the name of an exercise, an operation, a treaty: named events, works and products, not people or places
+    AnswerType.NAME: frozenset({"PRODUCT", "EVENT", "WORK", "ORG"}),
 }
+_QUOTED_NAME = re.compile(r"[“\"]([^”\"]{3,60})[”\"]")  # "Turkish-Azerbaijani Eagle 2020"
 
 
 @dataclass(frozen=True)
@@ -145,10 +149,15 @@ def typed_spans(
             name = text[a - offset : b - offset].lower().removeprefix("the ").strip()
             if name and name not in facts.question_lower:
                 out.append((a - offset, b - offset))
-    pattern = {AnswerType.DATE: _YEAR, AnswerType.NUMBER: _FIGURE, AnswerType.PRODUCT: _MODEL_CODE}.get(kind)
+    pattern = {
+        AnswerType.DATE: _YEAR,
+        AnswerType.NUMBER: _FIGURE,
+        AnswerType.PRODUCT: _MODEL_CODE,
+        AnswerType.NAME: _QUOTED_NAME,
+    }.get(kind)
     if pattern is not None:
         out += [m.span() for m in pattern.finditer(text) if m.group().lower() not in facts.question_lower]
-    if kind in (AnswerType.PRODUCT, AnswerType.ORG) and facts.focus_stem:
+    if kind in (AnswerType.PRODUCT, AnswerType.ORG, AnswerType.NAME) and facts.focus_stem:
         # a proper name right before the focus noun names its kind: "Harop drones", "Elbit Systems"
         for m in _NAMED_NOUN.finditer(text):
             if stem(m.group(2)) == facts.focus_stem and m.group(1).lower()[:5] not in facts.question_lower:
@@ -284,6 +293,7 @@ def judge_row(
             best_similarity,
             coverage,
             sentence_coverage,
+            float(wants),
             float(wants and found),
             float(wants and best_near),
             float(wants and top3_near),

@@ -36,6 +36,7 @@ class AnswerType(StrEnum):
     DATE = "date"
     NUMBER = "number"  # count, amount, percentage, money, duration
     PRODUCT = "product"  # a weapon model, a system
+    NAME = "name"  # the name of something the noun classes do not type ("the name of the exercise")
     QUOTE = "quote"  # what someone said
     REASON = "reason"
     LIST = "list"
@@ -53,6 +54,7 @@ ENTITY_TYPES = frozenset(
         AnswerType.DATE,
         AnswerType.NUMBER,
         AnswerType.PRODUCT,
+        AnswerType.NAME,
     }
 )
 #: the eval set's question types that correspond to answer types
@@ -70,6 +72,7 @@ TYPE_NOUN: dict[AnswerType, str] = {
     AnswerType.DATE: "a date",
     AnswerType.NUMBER: "a figure",
     AnswerType.PRODUCT: "a model or system",
+    AnswerType.NAME: "a name",
     AnswerType.QUOTE: "someone's words",
 }
 
@@ -90,7 +93,7 @@ _NOUN_CLASS: dict[AnswerType, frozenset[str]] = {
         ruler rulers cleric clerics soldier soldiers gunman gunmen attacker attackers assassin killer
         perpetrator perpetrators suspect suspects victim victims owner owners executive executives
         chairman chairwoman secretary deputy deputies member members premier lawmaker lawmakers senator
-        senators figure_person successor predecessor author_person whom who"""
+        senators successor predecessor consul consuls whom who"""
     ),
     AnswerType.ORG: _set(
         """company companies firm firms corporation corporations organization organizations organisation
@@ -104,7 +107,8 @@ _NOUN_CLASS: dict[AnswerType, frozenset[str]] = {
         """city cities town towns village villages country countries state states nation nations region
         regions province provinces district districts territory territories area areas place places
         location locations site sites port ports base bases border borders capital capitals island
-        islands airport airports airfield airfields facility facilities where"""
+        islands airport airports airfield airfields facility facilities field fields corridor corridors
+        enclave exclave river rivers sea seas mountain mountains valley valleys where"""
     ),
     AnswerType.DATE: _set("year years month months day days date dates decade decades century time when"),
     AnswerType.NUMBER: _set(
@@ -114,9 +118,20 @@ _NOUN_CLASS: dict[AnswerType, frozenset[str]] = {
     ),
     AnswerType.PRODUCT: _set(
         """model models system systems weapon weapons drone drones missile missiles aircraft plane planes
-        jet jets tank tanks rifle rifles vehicle vehicles munition munitions brand variant"""
+        jet jets tank tanks rifle rifles vehicle vehicles munition munitions brand variant ship ships vessel
+        vessels tanker tankers warship warships helicopter helicopters satellite satellites"""
+    ),
+    # what someone said: "what exact words did the minister use"
+    AnswerType.QUOTE: _set("words wording remark remarks statement statements slogan slogans quote"),
+    # named undertakings and texts: "which exercise", "which agreement" asks for its name
+    AnswerType.NAME: _set(
+        """name names title titles codename nickname operation operations exercise exercises drill drills
+        treaty treaties agreement agreements accord accords initiative initiatives project projects
+        programme programmes program programs"""
     ),
 }
+# A noun is also typed by its ending when no class lists it: "businessmen", "activist", "technician".
+_PERSON_ENDINGS = ("man", "men", "woman", "women", "person", "people", "ist", "ists", "ian", "ians")
 # Nouns that only point at their complement: "the name of the diplomat", "what kind of drones".
 _LOOK_THROUGH = _set("name names identity kind kinds type types sort form one ones exact precise")
 # measures whose ``of`` complement is what the figure is found beside ("the share of its arms")
@@ -128,6 +143,11 @@ _HOW_NUMBER = _set("many much long far large big old")
 
 # -- wording patterns: the kinds of question whose answer is not a sentence about the subject ----
 _SOURCE_NOUN = r"(?:sources?|stud(?:y|ies)|reports?|works?|research|publications?|papers?|books?|references?)"
+# what a researcher calls the document itself ("the title of the paper", "the op-ed's headline")
+_DOCUMENT_NOUN = r"(?:article|paper|piece|post|essay|op-ed|feature|commentary|analysis|publication)"
+ASKS_TITLE = (
+    rf"\b(?:title|headline)s?\b.*\b{_DOCUMENT_NOUN}\b|\b{_DOCUMENT_NOUN}'s (?:full )?(?:title|headline)\b"
+)
 CITATION_PATTERNS = [
     re.compile(p, re.IGNORECASE)
     for p in (
@@ -157,8 +177,10 @@ METADATA_PATTERNS = [
         r"\b(?:publication date|date of publication)\b",
         r"\b(?:affiliation|affiliated|funding|funded|editorial team|teach|teaches|professor)\b",
         r"\b(?:at|for|with|in) (?:which|what) (?:university|institute|faculty|department|college)\b",
-        r"\b(?:thank|thanks|thanked|acknowledge[sd]?|grateful)\b",
+        # whom the author thanks, not a thanking the article reports ("what did he say when he thanked …")
+        r"\bwhom?\b.*\b(?:thank|thanks|thanked|acknowledge[sd]?)\b|\bgrateful\b|\backnowledge?ments?\b",
         r"\bwho is the author\b",
+        ASKS_TITLE,
     )
 ]
 ASKS_AFFILIATION = re.compile(
@@ -176,6 +198,7 @@ RECORD_FIELDS: dict[str, re.Pattern[str]] = {
         r"|\bwhere was\b.*\bpublished\b",
         re.I,
     ),
+    "title": re.compile(ASKS_TITLE, re.I),
     "date": re.compile(
         r"\b(?:when|what date|what day|what year|which year)\b.*\b(?:published|written|posted)\b", re.I
     ),
@@ -321,8 +344,8 @@ def _answer_type(doc: Any, kind: Kind, question: str) -> tuple[AnswerType, str]:
         head = _first_noun(tokens[1:])
         if head is None:
             return AnswerType.LIST, ""
-        head = _through(head)
-        return _noun_type(head) or AnswerType.LIST, head.lower_
+        head, typed = _typed_head(head)
+        return typed or AnswerType.LIST, head.lower_
     # the question's own wh-word, not a relative pronoun ("… the diplomat who negotiated …")
     wh = next((t for t in tokens if t.tag_ in ("WDT", "WP", "WP$", "WRB") and t.head.dep_ != "relcl"), None)
     if wh is None:
@@ -349,8 +372,7 @@ def _answer_type(doc: Any, kind: Kind, question: str) -> tuple[AnswerType, str]:
     head = wh.head if wh.dep_ == "det" and wh.head.pos_ in ("NOUN", "PROPN") else _first_noun(after)
     if head is None:
         return AnswerType.DESCRIPTION, ""
-    head = _through(head)
-    typed = _noun_type(head)
+    head, typed = _typed_head(head)
     if typed is AnswerType.NUMBER and head.lower_ in _MEASURE:
         # "what share of Azerbaijan's arms": a figure, found beside what it measures ("arms")
         return typed, _through(head, _MEASURE).lower_
@@ -364,7 +386,24 @@ def _answer_type(doc: Any, kind: Kind, question: str) -> tuple[AnswerType, str]:
 
 
 def _first_noun(tokens: list[Any]) -> Any:
-    return next((t for t in tokens if t.pos_ in ("NOUN", "PROPN") and t.dep_ != "compound"), None)
+    first = next((t for t in tokens if t.pos_ in ("NOUN", "PROPN") and t.dep_ != "compound"), None)
+    # a modifier is not the head of its phrase ("which lobbying firm": "firm", not "lobbying")
+    while first is not None and first.dep_ in ("amod", "nmod", "compound") and first.head.i > first.i:
+        if first.head.pos_ not in ("NOUN", "PROPN"):
+            break
+        first = first.head
+    return first
+
+
+def _typed_head(head: Any) -> tuple[Any, AnswerType | None]:
+    """The head after looking through "the name of", and its type: a name whose complement the
+    classes do not type is still a name ("the name of the exercise")."""
+    start = head
+    head = _through(head)
+    typed = _noun_type(head)
+    if typed is None and head is not start and _noun_type(start) is AnswerType.NAME:
+        typed = AnswerType.NAME
+    return head, typed
 
 
 def _through(head: Any, nouns: frozenset[str] = _LOOK_THROUGH) -> Any:
@@ -385,4 +424,8 @@ def _noun_type(token: Any) -> AnswerType | None:
     for answer_type, nouns in _NOUN_CLASS.items():
         if word in nouns:
             return answer_type
+    if token.pos_ == "NOUN" and any(
+        word.endswith(end) and len(word) > len(end) + 3 for end in _PERSON_ENDINGS
+    ):
+        return AnswerType.PERSON
     return None

@@ -8,8 +8,8 @@ running it again. Scoring is a dot product here, so answering imports no scikit-
   :data:`~caucasus_qa.features.SENTENCE_FEATURES`; the answer quotes the best of them.
 * ``judge``: the probability that the question is *not* answered by the passages, from
   :data:`~caucasus_qa.features.JUDGE_FEATURES`; above ``threshold`` the assistant abstains. The
-  threshold was set on out-of-fold predictions over the training split, for at most 5 % false
-  abstention on its answerable questions.
+  threshold was set on out-of-fold predictions over the training split, for at most
+  ``answer.max_false_abstention`` (3 %) false abstention on its answerable questions.
 """
 
 from __future__ import annotations

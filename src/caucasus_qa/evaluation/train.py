@@ -26,11 +26,13 @@ import numpy as np
 from ..assistant import Assistant, Draft
 from ..features import JUDGE_FEATURES, SENTENCE_FEATURES, judge_row
 from ..scorer import LinearModel, Models
+from ..settings import AnswerSettings
 from .metrics import covers_normalized
 from .questions import Question, normalize_for_match
 
 DECIMALS = 4
 FOLDS = 5
+TARGET = AnswerSettings().max_false_abstention  # the default false-abstention budget of the judge
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,7 @@ def _judge_rows(examples: Sequence[Example], sentence: LinearModel) -> np.ndarra
 
 
 def fit_models(
-    examples: Sequence[Example], max_false_abstention: float = 0.05, c: float = 1.0, folds: int = FOLDS
+    examples: Sequence[Example], max_false_abstention: float = TARGET, c: float = 1.0, folds: int = FOLDS
 ) -> Models:
     """The sentence model, the judge, and the judge's threshold from out-of-fold predictions."""
     sentence = _fit_sentence(examples, c)
@@ -169,7 +171,7 @@ def out_of_fold_judge(examples: Sequence[Example], c: float, folds: int = FOLDS)
 
 
 def fold_models(
-    examples: Sequence[Example], max_false_abstention: float = 0.05, c: float = 1.0, folds: int = FOLDS
+    examples: Sequence[Example], max_false_abstention: float = TARGET, c: float = 1.0, folds: int = FOLDS
 ) -> list[Models]:
     """The models fitted without each fold (for the train-CV column of the report)."""
     return [
@@ -221,7 +223,9 @@ def cross_validated_answers(
     return out
 
 
-def train_cv(qa: Assistant, path: Any, top_k: int = 10, max_false_abstention: float = 0.05) -> dict[str, Any]:
+def train_cv(
+    qa: Assistant, path: Any, top_k: int = 10, max_false_abstention: float | None = None
+) -> dict[str, Any]:
     """The train-CV column: draft the training split, fit a model per fold, answer each held-out fold."""
     from .questions import load_questions
 
@@ -232,4 +236,5 @@ def train_cv(qa: Assistant, path: Any, top_k: int = 10, max_false_abstention: fl
         examples = collect(qa, questions, top_k=top_k)
     finally:
         qa.use_models(before)
-    return cross_validated_answers(qa, examples, fold_models(examples, max_false_abstention), top_k)
+    target = qa.settings.answer.max_false_abstention if max_false_abstention is None else max_false_abstention
+    return cross_validated_answers(qa, examples, fold_models(examples, target), top_k)
