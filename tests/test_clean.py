@@ -143,3 +143,9 @@ def test_unwrap_markdown() -> None:
         r"*Middle East Policy* and **Emil** [Creative Commons](https://x.org/a) <https://q.org/s> \$17 a_b_c"
     )
     assert unwrap_markdown(text) == "Middle East Policy and Emil Creative Commons https://q.org/s $17 a_b_c"
+
+
+def test_a_lone_cjk_character_beside_a_digit_is_not_read_as_a_superscript() -> None:
+    # "鲁" is GBK for the bytes of "³"; repairing it would invent footnote marker 3 (found by Hypothesis)
+    assert clean_text("in 0 0鲁.") == "in 0 0鲁."
+    assert clean_text("Israel鈥檚 role") == "Israel\u2019s role"  # real mojibake is still repaired

@@ -61,7 +61,9 @@ def _plausible(s: str) -> bool:
     """True when a repaired run reads as Latin-script text and punctuation (no CJK, no controls)."""
     for ch in s:
         cat = unicodedata.category(ch)
-        if cat.startswith("C") or _CJK_RUN.match(ch):
+        # a superscript or fraction would be read as a footnote marker: one CJK character next to a
+        # digit ("0鲁" -> "0³") is more likely text than mojibake, and an invented marker costs more
+        if cat.startswith("C") or cat == "No" or _CJK_RUN.match(ch):
             return False
         if ord(ch) > 0x2FF and not (0x2000 <= ord(ch) <= 0x206F or 0x2200 <= ord(ch) <= 0x22FF):
             return False
