@@ -255,7 +255,7 @@ def _negates(anchor_stems: frozenset[str], text: str, window: int = 3) -> bool:
     )
 
 
-def _agreement(wanted: frozenset[str], keys: set[str]) -> float:
+def _agreement(wanted: frozenset[str], keys: frozenset[str]) -> float:
     if not wanted:
         return 1.0
     return sum(1 for w in wanted if w in keys or all(p in keys for p in w.split())) / len(wanted)

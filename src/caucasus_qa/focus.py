@@ -15,6 +15,7 @@ similarity and word overlap; what they lack is the question's *focus*:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Collection, Container, Sequence
@@ -65,13 +66,17 @@ def _words(text: str) -> list[str]:
     return out
 
 
-def keys_in(text: str) -> set[str]:
+_MULTIWORD = tuple((k, v) for k, v in ALIASES.items() if " " in k)
+
+
+@functools.lru_cache(maxsize=1 << 14)  # the sentences of a corpus recur from question to question
+def keys_in(text: str) -> frozenset[str]:
     words = _words(text)
     keys = {ALIASES.get(w, w) for w in words}
     low = text.lower()
-    keys |= {v for k, v in ALIASES.items() if " " in k and k in low}
+    keys |= {v for k, v in _MULTIWORD if k in low}
     keys |= {f"{a} {b}" for a, b in itertools.pairwise(words)}  # two-word names
-    return keys
+    return frozenset(keys)
 
 
 def question_entities(question: str, ignore: Container[str] = frozenset()) -> set[str]:

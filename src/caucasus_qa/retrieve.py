@@ -81,19 +81,31 @@ class HybridRetriever:
         started = None
         if self.bm25 is not None and self.config.bm25_weight > 0:
             started = self.bm25.submit(query, self._depth(top_k), docs)
-        vec = self.query_vector(query)
         mentioned = [d for d in self._mentioned(query) if not docs or d in docs]
         if not mentioned:
-            hits = self._retrieve(query, vec, top_k, docs, started)
+            hits = self._retrieve(query, self.query_vector(query), top_k, docs, started)
             return spread_over_documents(hits, self.config.spread) if asks_several_documents(query) else hits
         # The question names its documents ("according to Khanin and Roubanis"): each named document
         # contributes its own best passages, interleaved, before the unrestricted ranking — a fused
         # ranking over all documents tends to give every slot to whichever document matches best.
         # Within a named document its name carries no information, so it is dropped from the query.
         inner = strip_aliases(query, [n for d in mentioned for n in self.aliases[d]])
-        inner_vec = self.query_vector(inner) if inner != query else vec
+        vec, inner_vec = self._vector_pair(query, inner)
         per_doc = [self._retrieve(inner, inner_vec, top_k, [d]) for d in mentioned]
         return interleave([*per_doc, self._retrieve(query, vec, top_k, docs, started)], top_k)
+
+    def _vector_pair(self, query: str, inner: str) -> tuple[list[float], list[float]]:
+        """The embeddings of the query and of its version without document names, the two encoded
+        in one forward pass when neither is cached (two passes cost nearly twice one)."""
+        cache = self._query_vectors
+        if inner == query or query in cache or inner in cache:
+            return self.query_vector(query), self.query_vector(inner)
+        both = self.embedding.encode([query, inner])
+        for text, vec in zip((query, inner), both, strict=True):
+            cache[text] = vec.tolist()
+        while len(cache) > QUERY_CACHE:
+            cache.popitem(last=False)
+        return cache[query], cache[inner]
 
     def _depth(self, top_k: int) -> int:
         return max(self.config.fusion_depth, top_k * 2)
