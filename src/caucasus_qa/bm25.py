@@ -1,7 +1,7 @@
 """Keyword half of retrieval: a BM25 index (``bm25s``; the package's one stemmer and stopword list,
 PyStemmer's Snowball English and :data:`caucasus_qa.lexicon.STOPWORDS`) over the chunk texts kept
 in ``chunks.jsonl``, searched by :class:`KeywordIndex` (the query is tokenized as LlamaIndex's
-``BM25Retriever`` does it, with that stopword list in place of bm25s's "en").
+``BM25Retriever`` does it; the stopword list is bm25s's "en").
 
 What BM25 sees for a chunk (:func:`bm25_text`): the document's title, authors and venue, the section
 path, the chunk text, and the entries of the footnotes the chunk cites. So "who wrote X", "what does
@@ -35,7 +35,7 @@ from .manifest import Manifest
 from .schema import Chunk, DocumentRecord
 from .settings import Settings
 
-BM25_VERSION = "3"  # bump when bm25_text or the tokenizer changes
+BM25_VERSION = "2"  # bump when bm25_text or the tokenizer changes
 STAMP_FILE = "stamp.json"
 IDS_FILE = "ids.json"
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"

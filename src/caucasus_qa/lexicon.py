@@ -16,27 +16,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
-from .query_words import META_WORDS
+from .query_words import META_WORDS, QUESTION_FRAME
 from .schema import DocumentRecord
 
 _WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)*", re.UNICODE)
 
 
-def _words(spaced: str) -> frozenset[str]:
-    return frozenset(spaced.split())
-
-
-# The one stopword list. It is a superset of bm25s's English list ("en", 33 words), which BM25 used
-# until both took this one: dropping the query-side words ("what", "does", "how", …) from coverage
-# matters to the answer features, while BM25 gives such words next to no weight anyway.
-STOPWORDS = _words(
-    """a an and are as at be by did do does for from had has have how in is it its of on or that the
-    their them they this to was were what when where which who whom whose why will with would about
-    into than then there these those been being can could should may might also not no but if so
-    he she his her him we our us you your i me my one any some many much more most other such only
-    over under after before between during while since until upon via per each both either"""
-)
+# The one stopword list: bm25s's English list ("en", 33 words), which BM25 has always used, so the
+# keyword index and its rankings stay as they were. A question's own frame ("what", "how", "does")
+# is not in it: coverage leaves it out with the words that describe the question (QUESTION_FRAME and
+# META_WORDS of query_words.py).
+STOPWORDS: frozenset[str] = frozenset(STOPWORDS_EN)
 
 
 def stemmer() -> Stemmer.Stemmer:
@@ -60,8 +52,9 @@ def stem(word: str) -> str:
         return str(_STEMMER.stemWord(w))
 
 
-# words that describe the question or the article rather than its subject: ignored by coverage
-_META_STEMS = frozenset(stem(w) for w in META_WORDS)
+# words that describe the question or the article rather than its subject, and the question's frame
+# (wh-word, auxiliaries): ignored by coverage
+_META_STEMS = frozenset(stem(w) for w in META_WORDS | QUESTION_FRAME)
 
 
 def words(text: str) -> list[str]:

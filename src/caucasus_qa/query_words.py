@@ -64,6 +64,11 @@ META_WORDS = _set(
     described call calls called name names named note notes cite cites cited source sources refer
     refers reference references write wrote written claim claims argue argues argued"""
 )
+#: the frame of a question: its wh-word and auxiliaries ("why does …", "how many were …"), which
+#: coverage ignores too (the one stopword list, lexicon.STOPWORDS, is a text list and keeps them)
+QUESTION_FRAME = WH_WORDS | _set(
+    "do does did is are was were be been being has have had can could should would will may might"
+)
 
 # --- features.py: a question that negates or asks about an absence ("the convictions Aliyev lacks")
 # expects denials in its answer
