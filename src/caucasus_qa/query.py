@@ -21,6 +21,14 @@ from enum import StrEnum
 from typing import Any
 
 from .entities import load_pipeline
+from .query_words import (
+    LIST_VERBS,
+    LOOK_THROUGH,
+    MEASURE_NOUNS,
+    NOUN_CLASS,
+    PERSON_ENDINGS,
+    SAY_VERBS,
+)
 
 
 class Kind(StrEnum):
@@ -81,63 +89,9 @@ def _set(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Head nouns by the class of thing they name (singular and plural; the question parse has no lemmas).
-_NOUN_CLASS: dict[AnswerType, frozenset[str]] = {
-    AnswerType.PERSON: _set(
-        """person persons people man men woman women individual individuals leader leaders commander
-        commanders minister ministers president presidents official officials diplomat diplomats general
-        generals spokesman spokesperson spokeswoman ambassador ambassadors envoy envoys chief chiefs head
-        officer officers analyst analysts scholar scholars expert experts journalist journalists politician
-        politicians negotiator negotiators mediator mediators representative representatives adviser
-        advisers advisor advisors agent agents founder founders director directors governor governors
-        ruler rulers cleric clerics soldier soldiers gunman gunmen attacker attackers assassin killer
-        perpetrator perpetrators suspect suspects victim victims owner owners executive executives
-        chairman chairwoman secretary deputy deputies member members premier lawmaker lawmakers senator
-        senators successor predecessor consul consuls whom who"""
-    ),
-    AnswerType.ORG: _set(
-        """company companies firm firms corporation corporations organization organizations organisation
-        organisations group groups agency agencies institution institutions party parties bank banks
-        ministry ministries manufacturer manufacturers contractor contractors supplier suppliers producer
-        producers operator operators conglomerate consortium enterprise enterprises militia militias
-        movement movements network networks newspaper newspapers outlet outlets channel channels
-        university universities institute institutes unit units service services"""
-    ),
-    AnswerType.PLACE: _set(
-        """city cities town towns village villages country countries state states nation nations region
-        regions province provinces district districts territory territories area areas place places
-        location locations site sites port ports base bases border borders capital capitals island
-        islands airport airports airfield airfields facility facilities field fields corridor corridors
-        enclave exclave river rivers sea seas mountain mountains valley valleys where"""
-    ),
-    AnswerType.DATE: _set("year years month months day days date dates decade decades century time when"),
-    AnswerType.NUMBER: _set(
-        """number numbers percentage percentages percent share proportion amount amounts figure figures
-        sum total quantity count cost costs price prices value volume rate size budget population level
-        levels worth"""
-    ),
-    AnswerType.PRODUCT: _set(
-        """model models system systems weapon weapons drone drones missile missiles aircraft plane planes
-        jet jets tank tanks rifle rifles vehicle vehicles munition munitions brand variant ship ships vessel
-        vessels tanker tankers warship warships helicopter helicopters satellite satellites"""
-    ),
-    # what someone said: "what exact words did the minister use"
-    AnswerType.QUOTE: _set("words wording remark remarks statement statements slogan slogans quote"),
-    # named undertakings and texts: "which exercise", "which agreement" asks for its name
-    AnswerType.NAME: _set(
-        """name names title titles codename nickname operation operations exercise exercises drill drills
-        treaty treaties agreement agreements accord accords initiative initiatives project projects
-        programme programmes program programs"""
-    ),
-}
-# A noun is also typed by its ending when no class lists it: "businessmen", "activist", "technician".
-_PERSON_ENDINGS = ("man", "men", "woman", "women", "person", "people", "ist", "ists", "ian", "ians")
-# Nouns that only point at their complement: "the name of the diplomat", "what kind of drones".
-_LOOK_THROUGH = _set("name names identity kind kinds type types sort form one ones exact precise")
-# measures whose ``of`` complement is what the figure is found beside ("the share of its arms")
-_MEASURE = _set("share percentage proportion number amount figure part portion fraction total volume value")
-_LIST_VERBS = _set("list name enumerate identify mention outline give")
-_SAY_VERBS = _set("say said says state stated declare declared tell told remark remarked quote quoted")
+_NOUN_CLASS: dict[AnswerType, frozenset[str]] = {AnswerType(k): v for k, v in NOUN_CLASS.items()}
+_PERSON_ENDINGS, _LOOK_THROUGH, _MEASURE = PERSON_ENDINGS, LOOK_THROUGH, MEASURE_NOUNS
+_LIST_VERBS, _SAY_VERBS = LIST_VERBS, SAY_VERBS
 _COPULA = _set("is was are were be been")
 _HOW_NUMBER = _set("many much long far large big old")
 

@@ -4,6 +4,8 @@ With :mod:`caucasus_qa.query` this is the one place that reads how a question is
 plan's kind and answer type are built in ``query.py``; the patterns here are the ones that other
 stages match against the question (or a follow-up, or the query retrieval searches for):
 
+* answer typing (:mod:`caucasus_qa.query`): the head nouns of each answer type, and the nouns and
+  verbs the parse looks through;
 * focus checks (:mod:`caucasus_qa.focus`): the named things and the counted thing of a question;
 * follow-up detection (:mod:`caucasus_qa.rewrite`): ellipsis, pronouns, demonstratives;
 * coverage (:mod:`caucasus_qa.lexicon`): the words that describe the question or article, not its subject;
@@ -24,6 +26,69 @@ from collections.abc import Sequence
 
 def _set(spaced: str) -> frozenset[str]:
     return frozenset(spaced.split())
+
+
+# --- query.py: the classes of the head nouns that type an answer ----------------------------------
+
+# Head nouns by the class of thing they name (singular and plural; the question parse has no lemmas).
+NOUN_CLASS: dict[str, frozenset[str]] = {  # keyed by query.AnswerType's values
+    "person": _set(
+        """person persons people man men woman women individual individuals leader leaders commander
+        commanders minister ministers president presidents official officials diplomat diplomats general
+        generals spokesman spokesperson spokeswoman ambassador ambassadors envoy envoys chief chiefs head
+        officer officers analyst analysts scholar scholars expert experts journalist journalists politician
+        politicians negotiator negotiators mediator mediators representative representatives adviser
+        advisers advisor advisors agent agents founder founders director directors governor governors
+        ruler rulers cleric clerics soldier soldiers gunman gunmen attacker attackers assassin killer
+        perpetrator perpetrators suspect suspects victim victims owner owners executive executives
+        chairman chairwoman secretary deputy deputies member members premier lawmaker lawmakers senator
+        senators successor predecessor consul consuls whom who"""
+    ),
+    "org": _set(
+        """company companies firm firms corporation corporations organization organizations organisation
+        organisations group groups agency agencies institution institutions party parties bank banks
+        ministry ministries manufacturer manufacturers contractor contractors supplier suppliers producer
+        producers operator operators conglomerate consortium enterprise enterprises militia militias
+        movement movements network networks newspaper newspapers outlet outlets channel channels
+        university universities institute institutes unit units service services"""
+    ),
+    "place": _set(
+        """city cities town towns village villages country countries state states nation nations region
+        regions province provinces district districts territory territories area areas place places
+        location locations site sites port ports base bases border borders capital capitals island
+        islands airport airports airfield airfields facility facilities field fields corridor corridors
+        enclave exclave river rivers sea seas mountain mountains valley valleys where"""
+    ),
+    "date": _set("year years month months day days date dates decade decades century time when"),
+    "number": _set(
+        """number numbers percentage percentages percent share proportion amount amounts figure figures
+        sum total quantity count cost costs price prices value volume rate size budget population level
+        levels worth"""
+    ),
+    "product": _set(
+        """model models system systems weapon weapons drone drones missile missiles aircraft plane planes
+        jet jets tank tanks rifle rifles vehicle vehicles munition munitions brand variant ship ships vessel
+        vessels tanker tankers warship warships helicopter helicopters satellite satellites"""
+    ),
+    # what someone said: "what exact words did the minister use"
+    "quote": _set("words wording remark remarks statement statements slogan slogans quote"),
+    # named undertakings and texts: "which exercise", "which agreement" asks for its name
+    "name": _set(
+        """name names title titles codename nickname operation operations exercise exercises drill drills
+        treaty treaties agreement agreements accord accords initiative initiatives project projects
+        programme programmes program programs"""
+    ),
+}
+# A noun is also typed by its ending when no class lists it: "businessmen", "activist", "technician".
+PERSON_ENDINGS = ("man", "men", "woman", "women", "person", "people", "ist", "ists", "ian", "ians")
+# Nouns that only point at their complement: "the name of the diplomat", "what kind of drones".
+LOOK_THROUGH = _set("name names identity kind kinds type types sort form one ones exact precise")
+# measures whose ``of`` complement is what the figure is found beside ("the share of its arms")
+MEASURE_NOUNS = _set(
+    "share percentage proportion number amount figure part portion fraction total volume value"
+)
+LIST_VERBS = _set("list name enumerate identify mention outline give")
+SAY_VERBS = _set("say said says state stated declare declared tell told remark remarked quote quoted")
 
 
 # --- focus.py: named things and the counted phrase (whether a question asks for a number at all is
