@@ -92,9 +92,9 @@ QUESTION = "How many troops did Iran move to its border with Armenia in Septembe
 def qa_llm(qa: Any, fake_llm_url: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr(qa.settings.llm, "url", fake_llm_url)
     monkeypatch.setattr(qa.settings.llm, "model", "fake-model")
-    monkeypatch.setattr(qa, "_llm", None)
+    monkeypatch.setattr(qa, "_reader", None)
     yield qa
-    qa._llm = None
+    qa._reader = None
 
 
 @pytest.mark.integration

@@ -14,7 +14,6 @@ from . import stages
 from .abstain import NOT_FOUND
 from .embed import SentenceTransformerEmbedding, build_embedding
 from .errors import QuestionError
-from .llm import LLMClient
 from .manifest import Manifest
 from .model_info import model_info
 from .query import QueryPlan
@@ -27,7 +26,7 @@ from .settings import Settings, with_overrides
 from .snapshot import IndexSnapshot
 from .stages import Draft
 from .store import Store
-from .synthesis import stream_synthesis, synthesize
+from .synthesis import Reader, reader_from, stream_synthesis, synthesize
 
 # the questions of `ask` are parsed on one thread, beside their embedding
 _PLANNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan")
@@ -70,7 +69,9 @@ class Assistant:
     on top of ``settings`` (default: ``Settings()``, the defaults and the environment).
 
     ``reranker``: re-scores the retrieved passages (see :mod:`caucasus_qa.rerank`); by default the
-    one the settings name (``retrieval.rerank_model``), none when unset.
+    one the settings name (``retrieval.rerank_model``), none when unset. ``reader``: writes the answer
+    when one asks for an LLM answer (see :mod:`caucasus_qa.synthesis`); by default the endpoint of
+    ``llm.url`` and ``llm.model``. The extractive answer needs neither.
     """
 
     def __init__(
@@ -80,6 +81,7 @@ class Assistant:
         settings: Settings | None = None,
         *,
         reranker: Reranker | None = None,
+        reader: Reader | None = None,
         **overrides: Any,
     ) -> None:
         base = settings or Settings()
@@ -95,7 +97,7 @@ class Assistant:
         self._snapshot: tuple[int, IndexSnapshot] | None = None  # (manifest mtime, its snapshot)
         self._indexed: IndexSnapshot | None = None  # the version whose store was seen non-empty
         self._models: tuple[Models | None] | None = None
-        self._llm: LLMClient | None = None
+        self._reader = reader  # the settings' one is built when first asked for
 
     # -- lazily built parts -----------------------------------------------------------------
     @property
@@ -193,9 +195,9 @@ class Assistant:
         min_score: float | None = None,
         llm: bool = False,
     ) -> Answer:
-        """``llm=True``: synthesise with the configured LLM endpoint (extractive answer as fallback)."""
+        """``llm=True``: the reader writes the answer (the extractive one as fallback)."""
         t0 = time.perf_counter()
-        client = self._llm_client() if llm else None
+        client = self._reader_for(llm)
         question = self._check_question(question)
         k, docs = self._check_top_k(top_k), self._check_docs(docs)
         return self._answer(self._ready(), question, question, k, docs, min_score, client, t0)
@@ -208,7 +210,7 @@ class Assistant:
         k: int,
         docs: list[str] | None,
         min_score: float | None,
-        client: LLMClient | None,
+        client: Reader | None,
         t0: float,
     ) -> Answer:
         """The stages, every one reading ``snap``: plan → retrieve (→ rerank) → compose → judge →
@@ -256,19 +258,17 @@ class Assistant:
         if messages:
             yield from self.chat_stream(messages, top_k=top_k, docs=docs, llm=llm)
             return
-        client = self._stream_client(llm)
+        client = self._reader_for(llm)
         yield from stream_synthesis(client, self.ask(question, top_k, docs))
 
-    def _llm_client(self) -> LLMClient:
-        if self._llm is None:
-            self._llm = LLMClient.from_settings(self.settings)
-        return self._llm
-
-    def _stream_client(self, llm: bool | None) -> LLMClient | None:
-        """The client for a streamed answer; ``llm=None``: only when an endpoint is configured."""
-        s = self.settings
-        use = (s.llm.url is not None and s.llm.model is not None) if llm is None else llm
-        return self._llm_client() if use else None
+    def _reader_for(self, llm: bool | None) -> Reader | None:
+        """The reader of an answer: ``llm=True`` needs one (an LLMError says how to configure it),
+        ``None`` takes the injected or configured one if any, ``False`` none."""
+        if llm is False:
+            return None
+        if self._reader is None:
+            self._reader = reader_from(self.settings, required=bool(llm))
+        return self._reader
 
     def chat(
         self,
@@ -286,7 +286,7 @@ class Assistant:
         if not users:
             raise QuestionError("messages: no user message to answer")
         question = self._check_question(str(users[-1].get("content", "")))
-        client = self._llm_client() if llm else None
+        client = self._reader_for(llm)
         k, wanted = self._check_top_k(top_k), self._check_docs(docs)
         snap = self._ready()
         query = rewrite_query(messages, snap.records) or question
@@ -307,7 +307,7 @@ class Assistant:
         The follow-up is rewritten and retrieved exactly as in :meth:`chat`; the LLM answers the
         standalone query (``Answer.query``). ``llm`` as in :meth:`ask_stream`.
         """
-        client = self._stream_client(llm)
+        client = self._reader_for(llm)
         yield from stream_synthesis(client, self.chat(messages, top_k=top_k, docs=docs))
 
     # -- helpers ----------------------------------------------------------------------------
