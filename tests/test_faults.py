@@ -42,7 +42,7 @@ LONG = {"001", "002", "003"}  # the three long articles, left out to keep these 
 # The child: wraps one function so that the process SIGKILLs itself at the named point, then ingests.
 RUNNER = r"""
 import json, os, signal, sys
-from caucasus_qa import Assistant, ingest, manifest, sentvec, store
+from caucasus_qa import Assistant, bm25, ingest, manifest, sentvec, store
 from caucasus_qa.embed import SentenceTransformerEmbedding
 
 corpus, store_dir, point, rebuild = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
@@ -77,7 +77,7 @@ elif point == "between-adds":  # the first document written, the next one not
 elif point == "between-manifest-files":  # chunks.jsonl replaced, manifest.json still the old one
     wrap(manifest, "_atomic_write", before=lambda n, a: n == 2)
 elif point == "before-bm25":  # manifest saved, keyword index not rebuilt
-    wrap(ingest.bm25, "rebuild", before=lambda n, a: True)
+    wrap(bm25, "rebuild", before=lambda n, a: True)
 else:
     raise SystemExit("unknown point " + point)
 Assistant(corpus_dir=corpus, store_dir=store_dir).ingest(rebuild=rebuild)

@@ -25,7 +25,6 @@ INGEST = (
     "caucasus_qa.ingest",
     "caucasus_qa.discovery",
     "caucasus_qa.fingerprint",
-    "caucasus_qa.index_writer",
     "caucasus_qa.parse",
     "caucasus_qa.clean",
     "caucasus_qa.loaders",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from caucasus_qa import Assistant, index_writer
+from caucasus_qa import Assistant, index
 
 pytestmark = pytest.mark.integration
 
@@ -23,13 +23,13 @@ class Bar:
         self.closed += 1
 
 
-@pytest.mark.parametrize("stream_chunks", [index_writer.STREAM_CHUNKS, 8])  # one group; a group per document
+@pytest.mark.parametrize("stream_chunks", [index.STREAM_CHUNKS, 8])  # one group; a group per document
 def test_one_bar_counts_every_chunk_of_the_changed_documents(
     mini_corpus, tmp_path, monkeypatch, stream_chunks
 ):
     made: list[Bar] = []
-    monkeypatch.setattr(index_writer, "progress_bar", lambda total: Bar(total, made))
-    monkeypatch.setattr(index_writer, "STREAM_CHUNKS", stream_chunks)
+    monkeypatch.setattr(index, "progress_bar", lambda total: Bar(total, made))
+    monkeypatch.setattr(index, "STREAM_CHUNKS", stream_chunks)
     qa = Assistant(corpus_dir=mini_corpus, store_dir=tmp_path / "store")
     first = qa.ingest(progress=True)
     assert len(made) == 1 and made[0].closed == 1

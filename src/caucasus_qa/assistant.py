@@ -14,6 +14,7 @@ from . import stages
 from .abstain import NOT_FOUND
 from .embed import SentenceTransformerEmbedding, build_embedding
 from .errors import QuestionError
+from .index import Index
 from .manifest import Manifest
 from .model_info import model_info
 from .query import QueryPlan
@@ -92,6 +93,8 @@ class Assistant:
             updates["store.store_dir"] = Path(store_dir)
         self.settings = with_overrides(base, updates)
         self.reranker = reranker if reranker is not None else reranker_from(self.settings)
+        # the index on disk: builds the snapshots questions read, and does every write of an ingest
+        self.index = Index(self.settings, lambda: self.store, lambda: self.embedding)
         self._embedding: SentenceTransformerEmbedding | None = None
         self._store: Store | None = None
         self._snapshot: tuple[int, IndexSnapshot] | None = None  # (manifest mtime, its snapshot)
@@ -119,7 +122,7 @@ class Assistant:
     def _ingestor(self) -> Ingestor:
         from .ingest import Ingestor  # parsing, cleaning and chunking: not needed to answer
 
-        return Ingestor(self.settings, lambda: self.store, lambda: self.embedding)
+        return Ingestor(self.settings, lambda: self.store, lambda: self.embedding, self.index)
 
     # -- verbs ------------------------------------------------------------------------------
     def ingest(
@@ -146,8 +149,7 @@ class Assistant:
         mtime = s.manifest_file.stat().st_mtime_ns if s.manifest_file.exists() else 0
         current = self._snapshot
         if current is None or current[0] != mtime:
-            manifest = Manifest.load(s.manifest_file, s.chunks_file)
-            current = (mtime, IndexSnapshot(s, manifest, lambda: self.store, lambda: self.embedding))
+            current = (mtime, self.index.snapshot())
             self._snapshot = current
         return current[1]
 

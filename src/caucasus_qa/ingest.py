@@ -1,4 +1,5 @@
-"""Index stage, pipeline half: files → parsed documents → chunks → embeddings → Chroma.
+"""Index stage, pipeline half: files → parsed documents → chunks, handed to :class:`~caucasus_qa.index.Index`,
+which embeds them and writes every artifact (Chroma, sentence files, manifest, BM25).
 
 Incremental by content: a document whose bytes, catalog record and chunking settings are
 unchanged embeds nothing; a changed one has its chunks replaced (reusing the stored vectors of
@@ -19,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-from . import bm25
 from .catalog import load_catalog
 from .chunk import Chunker
 from .discovery import catalog_key, discover, doc_id_for
@@ -33,7 +33,7 @@ from .fingerprint import (
     record_stats,
     setup_fingerprint,
 )
-from .index_writer import IndexWriter, Planned
+from .index import Index, Planned
 from .loaders import load_document
 from .manifest import DocEntry, Manifest, file_stat, gc_paused, read_chunks
 from .model_info import model_info, token_counter
@@ -104,16 +104,20 @@ def _set_aside_chroma_dir(settings: Settings) -> Path:
 
 
 class Ingestor:
+    """Decides what an ingest changes and hands it to ``index`` (default: an :class:`Index` over
+    ``open_store`` and ``load_embedding``), which writes it."""
+
     def __init__(
         self,
         settings: Settings,
         open_store: Callable[[], Store],
         load_embedding: Callable[[], SentenceTransformerEmbedding],
+        index: Index | None = None,
     ) -> None:
         self.settings = settings
         self.open_store = open_store
         self.load_embedding = load_embedding
-        self.writer = IndexWriter(settings, load_embedding)
+        self.index = index if index is not None else Index(settings, open_store, load_embedding)
 
     def run(self, paths: Iterable[Path] = (), rebuild: bool = False, progress: bool = False) -> IngestReport:
         t0 = time.perf_counter()
@@ -146,19 +150,15 @@ class Ingestor:
             restated = record_stats(manifest, stats)
             if not planned and not removed and consistent:
                 if (docs is None or restated) and s.manifest_file.exists():  # record the digest, stats
-                    manifest.save_digest(s.manifest_file, s.chunks_file)
+                    self.index.confirm(manifest)
                 report.seconds = time.perf_counter() - t0
                 return report
             if docs is not None and consistent:  # the unchanged documents' chunks are saved again
                 manifest.chunks = read_chunks(s.chunks_file)[0]
-            self.writer.write(store, manifest, planned, removed, report, progress, self._sentences())
+            self.index.write(store, manifest, planned, removed, report, progress, self.index.sentences())
             if not consistent:
-                keep = {cid for e in manifest.docs.values() for cid in e.chunk_ids}
-                orphans = [i for i in store.all_ids() if i not in keep]
-                store.delete_ids(orphans)
-                report.removed_chunks += len(orphans)
-            manifest.save(s.manifest_file, s.chunks_file)
-            bm25.rebuild(s, manifest)  # keyword index follows chunks.jsonl
+                self.index.prune(store, manifest, report)
+            self.index.commit(manifest)
         report.seconds = time.perf_counter() - t0
         return report
 
@@ -198,16 +198,12 @@ class Ingestor:
         staged = SentenceStore(sentence_dir(s).with_name(sentence_dir(s).name + STAGING_SUFFIX))
         shutil.rmtree(staged.dir, ignore_errors=True)  # left by a killed rebuild
         try:
-            self.writer.write(staging, manifest, planned, [], report, progress, staged)
+            self.index.write(staging, manifest, planned, [], report, progress, staged)
         except BaseException:
             shutil.rmtree(staged.dir, ignore_errors=True)
             raise
-        staging.promote(s.store.collection)
-        self._sentences().replace_with(staged)
-        if live is not None:
-            live.reopen()
-        manifest.save(s.manifest_file, s.chunks_file)
-        bm25.rebuild(s, manifest)  # keyword index follows chunks.jsonl
+        self.index.swap_in(staging, staged, live)
+        self.index.commit(manifest)
         if set_aside is not None:
             shutil.rmtree(set_aside, ignore_errors=True)
         return report
@@ -220,13 +216,9 @@ class Ingestor:
                 raise InputError(f"doc: no indexed document {doc_id!r}")
             store = self.open_store()
             report = IngestReport()
-            self.writer.write(store, manifest, [], [doc_id], report, False, self._sentences())
-            manifest.save(s.manifest_file, s.chunks_file)
-            bm25.rebuild(s, manifest)  # keyword index follows chunks.jsonl
+            self.index.write(store, manifest, [], [doc_id], report, False, self.index.sentences())
+            self.index.commit(manifest)
         return report
-
-    def _sentences(self) -> SentenceStore:
-        return SentenceStore(sentence_dir(self.settings))
 
     # -- stages -------------------------------------------------------------------------------
     @staticmethod

@@ -1,5 +1,20 @@
-"""Index stage, writing half: chunks embedded (or their stored vectors reused) and written to Chroma,
-the sentence files and the manifest, a group of whole documents at a time."""
+"""The index on disk: :class:`Index` builds the :class:`~caucasus_qa.snapshot.IndexSnapshot` that
+questions read, and it alone writes the artifacts an index version is made of:
+
+* **Chroma** (``store.py``): chunks and their vectors, embedded or reused, added and replaced a group
+  of whole documents at a time (:meth:`Index.write`), orphans deleted (:meth:`Index.prune`), a
+  rebuild's staging collection promoted in place of the live one (:meth:`Index.swap_in`);
+* the **sentence files** (``sentvec.py``): a document's sentence vectors and entities, written with
+  its chunks, swapped in by a rebuild;
+* **manifest.json + chunks.jsonl** (``manifest.py``): saved atomically by :meth:`Index.commit`, which
+  is what makes the new version (or the digest alone rewritten, :meth:`Index.confirm`);
+* the **BM25 index** (``bm25.py``): rebuilt by :meth:`Index.commit` from the chunks just saved.
+
+:class:`caucasus_qa.ingest.Ingestor` decides what changes (the store lock, discovery, parsing and
+chunking, a rebuild's staging collection) and hands it here. The one write a reader makes: a BM25
+folder whose stamp does not match ``chunks.jsonl`` is rebuilt when a snapshot loads it
+(``bm25.load_or_build``).
+"""
 
 from __future__ import annotations
 
@@ -11,16 +26,18 @@ from typing import Any
 import numpy as np
 from llama_index.core.schema import MetadataMode
 
+from . import bm25
 from .chunk import to_node
 from .embed import SentenceTransformerEmbedding
 from .entities import tag_in_background, with_entities
 from .manifest import DocEntry, Manifest
 from .schema import Chunk, IngestReport, ParsedDocument
-from .sentvec import ChunkRow, Rows, SentenceStore
+from .sentvec import ChunkRow, Rows, SentenceStore, sentence_dir
 from .settings import Settings
+from .snapshot import IndexSnapshot
 from .store import Store
 
-__all__ = ["STREAM_CHUNKS", "IndexWriter", "Planned", "progress_bar"]
+__all__ = ["STREAM_CHUNKS", "Index", "Planned", "progress_bar"]
 
 STREAM_CHUNKS = 1024  # chunks embedded and written per step of an ingest (bounded memory)
 
@@ -45,14 +62,60 @@ def progress_bar(total: int) -> Any:
     return tqdm(total=total, unit="chunk", desc="Embedding")
 
 
-class IndexWriter:
-    """Embeds and writes the chunks of changed documents; removes those of removed ones."""
+class Index:
+    """The index of one store directory: its snapshot for questions, and every write to it.
+
+    ``open_store`` and ``load_embedding`` give the Chroma store and the embedding model (the
+    assistant's, loaded on first use).
+    """
 
     def __init__(
-        self, settings: Settings, load_embedding: Callable[[], SentenceTransformerEmbedding]
+        self,
+        settings: Settings,
+        open_store: Callable[[], Store],
+        load_embedding: Callable[[], SentenceTransformerEmbedding],
     ) -> None:
         self.settings = settings
+        self.open_store = open_store
         self.load_embedding = load_embedding
+
+    # -- reading ----------------------------------------------------------------------------------
+    def snapshot(self) -> IndexSnapshot:
+        """The version on disk now (``manifest.json`` and ``chunks.jsonl``), as questions read it."""
+        s = self.settings
+        manifest = Manifest.load(s.manifest_file, s.chunks_file)
+        return IndexSnapshot(s, manifest, self.open_store, self.load_embedding)
+
+    def sentences(self) -> SentenceStore:
+        """The live sentence files."""
+        return SentenceStore(sentence_dir(self.settings))
+
+    # -- writing ----------------------------------------------------------------------------------
+    def commit(self, manifest: Manifest) -> None:
+        """Make ``manifest`` the index version: ``chunks.jsonl`` and ``manifest.json`` saved
+        atomically, then the keyword index rebuilt from them (it follows ``chunks.jsonl``)."""
+        s = self.settings
+        manifest.save(s.manifest_file, s.chunks_file)
+        bm25.rebuild(s, manifest)
+
+    def confirm(self, manifest: Manifest) -> None:
+        """Rewrite ``manifest.json`` alone with the digest of ``chunks.jsonl`` (and the stats it records)."""
+        manifest.save_digest(self.settings.manifest_file, self.settings.chunks_file)
+
+    def prune(self, store: Store, manifest: Manifest, report: IngestReport) -> None:
+        """Delete the chunks in ``store`` that no document of ``manifest`` lists (a killed ingest's)."""
+        keep = {cid for e in manifest.docs.values() for cid in e.chunk_ids}
+        orphans = [i for i in store.all_ids() if i not in keep]
+        store.delete_ids(orphans)
+        report.removed_chunks += len(orphans)
+
+    def swap_in(self, staging: Store, staged: SentenceStore, live: Store | None) -> None:
+        """A complete rebuild replaces the live index: its collection and its sentence files (the
+        manifest follows, :meth:`commit`)."""
+        staging.promote(self.settings.store.collection)
+        self.sentences().replace_with(staged)
+        if live is not None:
+            live.reopen()
 
     def write(
         self,
