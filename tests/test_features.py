@@ -125,6 +125,19 @@ def test_an_abstention_names_the_missing_type() -> None:
     assert decision.abstain and decision.reasons[0].startswith("asks for a person's name")
 
 
+def test_a_question_off_the_corpus_topics_is_abstained_on_whatever_the_judge_says() -> None:
+    p = plan("Who won the cycling race in the Alps?", MODEL)
+    _, c = _rows(p.question, ["The brigade crossed the river at night and took the town by morning."])
+    n = len(JUDGE_FEATURES)
+    never = LinearModel(JUDGE_FEATURES, (0.0,) * n, (1.0,) * n, (0.0,) * n, -50.0)  # "answered", always
+    answering = Models(load_models().sentence, never, 0.5, {}, min_similarity=0.0)
+    assert not judge(c, p, answering).abstain
+    floored = Models(load_models().sentence, never, 0.5, {}, min_similarity=c.best_similarity + 0.01)
+    decision = judge(c, p, floored)
+    assert decision.abstain and decision.reasons[0].startswith("the passages are not about the question")
+    assert load_models().min_similarity > 0.1  # `caucasus-qa train` set a floor from the training split
+
+
 def test_judge_features_are_finite_and_complete() -> None:
     _, c = _rows("How many troops crossed?", ["Some 4,000 troops crossed the river in March."])
     assert c.judge.shape == (len(JUDGE_FEATURES),) and np.isfinite(c.judge).all()

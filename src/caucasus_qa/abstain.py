@@ -128,6 +128,16 @@ def judge(composed: Composed, plan: QueryPlan, models: Models) -> Decision:
     """Abstain when the judge's probability that the passages do not answer exceeds its threshold."""
     if composed.judge.size != len(JUDGE_FEATURES):
         return Decision(True, ("no sentence of the passages could be quoted",), 0.0)
+    if composed.best_similarity < models.min_similarity:
+        return Decision(
+            True,
+            (
+                f"the passages are not about the question: the closest sentence has similarity "
+                f"{composed.best_similarity:.2f}, below the {models.min_similarity:.2f} that nearly every "
+                "answerable training question reaches",
+            ),
+            0.0,
+        )
     p_not = float(models.judge.probabilities(composed.judge[None, :])[0])
     abstain = p_not > models.threshold
     return Decision(abstain, tuple(explain(composed, plan, p_not)) if abstain else (), 1.0 - p_not)

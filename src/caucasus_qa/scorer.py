@@ -74,12 +74,16 @@ class Models:
     judge: LinearModel
     threshold: float  # abstain when the judge's probability of "not answered" is above this
     meta: dict[str, Any]
+    # abstain, whatever the judge says, when no sentence is even this similar to the question: the
+    # training questions are all about the corpus, so the judge never saw a question off its topics
+    min_similarity: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "sentence": self.sentence.to_dict(),
             "judge": self.judge.to_dict(),
             "threshold": self.threshold,
+            "min_similarity": self.min_similarity,
             "meta": self.meta,
         }
 
@@ -98,6 +102,7 @@ def load_models(path: str | None = None) -> Models:
             LinearModel.from_dict(d["judge"]),
             float(d["threshold"]),
             dict(d.get("meta", {})),
+            float(d.get("min_similarity", 0.0)),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise StoreError(f"{where}: not a scorer file ({exc}); run `caucasus-qa train`") from None

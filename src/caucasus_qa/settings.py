@@ -164,6 +164,13 @@ class AnswerSettings(BaseModel):
         description="`caucasus-qa train` sets the judge's threshold to abstain on at most this share of "
         "the answerable training questions (5-fold out-of-fold predictions)",
     )
+    off_topic_quantile: float = Field(
+        default=0.01,
+        ge=0.0,
+        lt=1.0,
+        description="`caucasus-qa train` sets the similarity floor under which the assistant abstains "
+        "whatever the judge says: this share of the answerable training questions falls below it",
+    )
     max_sentences: int = Field(default=4, ge=1, le=4, description="sentences quoted in an answer")
     # chosen on dev: 0, 1, 3 and 5 tried (5 moves a denial below every other sentence; dev unchanged)
     denial_penalty: float = Field(

@@ -33,6 +33,7 @@ from .questions import Question, normalize_for_match
 DECIMALS = 4
 FOLDS = 5
 TARGET = AnswerSettings().max_false_abstention  # the default false-abstention budget of the judge
+OFF_TOPIC = AnswerSettings().off_topic_quantile  # answerable questions under the similarity floor
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,9 @@ def fit_models(
         "max_false_abstention": max_false_abstention,
         "C": c,
     }
-    return Models(sentence, judge, round(threshold, DECIMALS), meta)
+    sims = [float(e.draft.composed.best_similarity) for e in examples if not e.unanswerable]
+    floor = round(float(np.percentile(sims, 100 * OFF_TOPIC)), DECIMALS) if sims else 0.0
+    return Models(sentence, judge, round(threshold, DECIMALS), meta, floor)
 
 
 def _fit_sentence(examples: Sequence[Example], c: float) -> LinearModel:
