@@ -378,3 +378,16 @@ def test_chroma_server_down_or_gone_is_one_clear_line(mini_corpus, tmp_path, cap
     with pytest.raises(StoreError) as gone:  # the same assistant, its server gone
         qa.ask("What did Israel buy from Azerbaijan?")
     assert url in str(gone.value) and "\n" not in str(gone.value) and "chroma run" in str(gone.value)
+
+
+def test_a_new_collection_searches_its_hnsw_graph_wide_enough_to_be_exact(tmp_path: Path) -> None:
+    # a fresh store's dense top 40 used to differ by a chunk from process to process (graph built on
+    # several threads, 100 neighbours explored); 200 makes a corpus of a few hundred chunks exact
+    from caucasus_qa.store import SEARCH_EF
+
+    s = Settings(store={"store_dir": tmp_path})
+    st = Store(s, s.embed.model_name, 384)
+    try:
+        assert st.collection.configuration["hnsw"]["ef_search"] == SEARCH_EF >= 200
+    finally:
+        st.client.close()

@@ -19,6 +19,7 @@ from .errors import StoreError
 from .settings import Settings
 
 SCHEMA_VERSION = 1
+SEARCH_EF = 200
 WRITE_BATCH = 256  # nodes per Chroma write: bounded memory and request size at any corpus size
 
 logging.getLogger("chromadb.telemetry").setLevel(logging.CRITICAL)
@@ -114,6 +115,10 @@ class Store:
     def expected_metadata(self) -> dict[str, Any]:
         return {
             "hnsw:space": "cosine",
+            # HNSW is approximate and its graph is built on several threads, so a fresh store's top 40
+            # differed by a chunk in about one process in five (and `train` with it); exploring 200
+            # neighbours makes the search exact up to a few hundred chunks, at a fraction of a ms
+            "hnsw:search_ef": SEARCH_EF,
             "embed_model": self.model_name,
             "embed_dim": self.dimension,
             "embed_backend": self.settings.embed.backend,
