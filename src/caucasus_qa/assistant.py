@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,9 +27,6 @@ from .snapshot import IndexSnapshot
 from .stages import Draft
 from .store import Store
 from .synthesis import Reader, reader_from, stream_synthesis, synthesize
-
-# the questions of `ask` are parsed on one thread, beside their embedding
-_PLANNER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plan")
 
 if TYPE_CHECKING:
     from .ingest import Ingestor
@@ -218,13 +214,12 @@ class Assistant:
         """The stages, every one reading ``snap``: plan → retrieve (→ rerank) → compose → judge →
         present; ``query``: what is searched for and answered (a follow-up's standalone rewrite)."""
         s, models = self.settings, self.models()
-        # the question's parse runs while the query is embedded (torch leaves the GIL while it works)
-        planned = _PLANNER.submit(self.plan, query)
+        the_plan = self.plan(query)
         hits = stages.retrieve(snap, query, k, docs, self.reranker, s.retrieval.rerank_depth)
         floor = s.retrieval.min_score if min_score is None else min_score
         sources = stages.passages(snap, [h for h in hits if h.score >= floor])
         t_retrieve = time.perf_counter()
-        draft = stages.compose(snap, planned.result(), sources, s, models)
+        draft = stages.compose(snap, the_plan, sources, s, models)
         decision = stages.judge_draft(draft, s, models)
         answer, abstained, sources, reasons = stages.present(draft, decision)
         mode = "extractive"
