@@ -75,9 +75,11 @@ def test_kinds_and_flags() -> None:
     assert not _plan("How does the Kremlin see the region?").typed
 
 
-def test_the_question_entities_come_from_ner() -> None:
+def test_the_question_entities_are_its_proper_noun_runs() -> None:
     p = _plan("Why did Moscow stop arming Yerevan after the Tbilisi summit?")
     assert {text for text, _ in p.entities} >= {"Moscow", "Yerevan", "Tbilisi"}
+    two_words = _plan("What did the Revolutionary Guards say about the drills?")
+    assert "Revolutionary Guards" in {text for text, _ in two_words.entities}
 
 
 def test_a_follow_up_keeps_its_context_apart() -> None:

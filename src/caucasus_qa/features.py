@@ -246,6 +246,8 @@ def sentence_rows(
 
 def _negates(anchor_stems: frozenset[str], text: str, window: int = 3) -> bool:
     """A negation within ``window`` words before one of ``anchor_stems`` ("does not see a threat")."""
+    if not _NEGATION.search(text):  # most sentences deny nothing: no need to split and stem them
+        return False
     words = [m.group() for m in _WORD.finditer(text)]
     negations = [i for i, w in enumerate(words) if _NEGATION.fullmatch(w)]
     return any(

@@ -243,7 +243,7 @@ class QueryPlan:
     kind: Kind
     answer_type: AnswerType
     focus: str  # head noun of the focus phrase ("commander"), "" when none
-    entities: tuple[tuple[str, str], ...]  # (text, class) of the question's named entities
+    entities: tuple[tuple[str, str], ...]  # (text, "PROPN"): the question's runs of proper nouns
     why: bool
     compound: bool
     expects_number: bool
@@ -270,7 +270,7 @@ def _plan(query: str, spacy_model: str) -> QueryPlan:
     kind = Kind(question_kind(question))
     doc = load_pipeline(spacy_model, for_questions=True)(question)
     answer_type, focus = _answer_type(doc, kind, question)
-    ents = tuple((e.text, e.label_) for e in doc.ents)
+    ents = _proper_noun_runs(doc)
     return QueryPlan(
         question=question,
         context=context,
@@ -337,6 +337,18 @@ def _answer_type(doc: Any, kind: Kind, question: str) -> tuple[AnswerType, str]:
     if head.tag_ == "NNS" and wh.dep_ == "det":  # "which measures …", "what steps …"
         return AnswerType.LIST, head.lower_
     return AnswerType.DESCRIPTION, head.lower_
+
+
+def _proper_noun_runs(doc: Any) -> tuple[tuple[str, str], ...]:
+    """The question's named things: runs of proper nouns in the parse ("Moscow", "Revolutionary Guards")."""
+    runs: list[list[Any]] = []
+    for t in doc:
+        if t.pos_ == "PROPN":
+            if runs and runs[-1][-1].i == t.i - 1:
+                runs[-1].append(t)
+            else:
+                runs.append([t])
+    return tuple((doc[r[0].i : r[-1].i + 1].text, "PROPN") for r in runs)
 
 
 def _first_noun(tokens: list[Any]) -> Any:
