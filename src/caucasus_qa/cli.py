@@ -264,7 +264,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if say:
         say(f"drafting {len(questions)} training questions")
     examples = collect(qa, questions, say=say)
-    models = fit_models(examples, target, args.c)
+    models = fit_models(examples, target, args.c, off_topic=qa.settings.answer.off_topic_quantile)
     out = args.out or DEFAULT_PATH
     text = models.dumps()
     if args.check:

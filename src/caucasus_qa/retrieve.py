@@ -71,10 +71,13 @@ class HybridRetriever:
         vec = self._query_vectors.get(query)
         if vec is None:
             vec = self.embedding.get_query_embedding(query)
-            self._query_vectors[query] = vec
-            if len(self._query_vectors) > QUERY_CACHE:
-                self._query_vectors.popitem(last=False)
+            self._remember(query, vec)
         return vec
+
+    def _remember(self, query: str, vec: list[float]) -> None:
+        self._query_vectors[query] = vec
+        while len(self._query_vectors) > QUERY_CACHE:
+            self._query_vectors.popitem(last=False)
 
     def retrieve(self, query: str, top_k: int, docs: Sequence[str] | None = None) -> list[Hit]:
         # The keyword search needs no vector: it runs on its own thread while the query is embedded.
@@ -100,12 +103,10 @@ class HybridRetriever:
         cache = self._query_vectors
         if inner == query or query in cache or inner in cache:
             return self.query_vector(query), self.query_vector(inner)
-        both = self.embedding.encode([query, inner])
-        for text, vec in zip((query, inner), both, strict=True):
-            cache[text] = vec.tolist()
-        while len(cache) > QUERY_CACHE:
-            cache.popitem(last=False)
-        return cache[query], cache[inner]
+        vec, inner_vec = (v.tolist() for v in self.embedding.encode([query, inner]))
+        self._remember(query, vec)
+        self._remember(inner, inner_vec)
+        return vec, inner_vec
 
     def _depth(self, top_k: int) -> int:
         return max(self.config.fusion_depth, top_k * 2)

@@ -122,9 +122,14 @@ def _judge_rows(examples: Sequence[Example], sentence: LinearModel) -> np.ndarra
 
 
 def fit_models(
-    examples: Sequence[Example], max_false_abstention: float = TARGET, c: float = 1.0, folds: int = FOLDS
+    examples: Sequence[Example],
+    max_false_abstention: float = TARGET,
+    c: float = 1.0,
+    folds: int = FOLDS,
+    off_topic: float = OFF_TOPIC,
 ) -> Models:
-    """The sentence model, the judge, and the judge's threshold from out-of-fold predictions."""
+    """The sentence model, the judge, the judge's threshold from out-of-fold predictions, and the
+    similarity floor under which ``off_topic`` of the answerable questions fall."""
     sentence = _fit_sentence(examples, c)
     x = _judge_rows(examples, sentence)
     y = np.asarray([e.unanswerable for e in examples], dtype=np.float32)
@@ -143,7 +148,7 @@ def fit_models(
         "C": c,
     }
     sims = [float(e.draft.composed.best_similarity) for e in examples if not e.unanswerable]
-    floor = round(float(np.percentile(sims, 100 * OFF_TOPIC)), DECIMALS) if sims else 0.0
+    floor = round(float(np.percentile(sims, 100 * off_topic)), DECIMALS) if sims else 0.0
     return Models(sentence, judge, round(threshold, DECIMALS), meta, floor)
 
 
@@ -174,12 +179,20 @@ def out_of_fold_judge(examples: Sequence[Example], c: float, folds: int = FOLDS)
 
 
 def fold_models(
-    examples: Sequence[Example], max_false_abstention: float = TARGET, c: float = 1.0, folds: int = FOLDS
+    examples: Sequence[Example],
+    max_false_abstention: float = TARGET,
+    c: float = 1.0,
+    folds: int = FOLDS,
+    off_topic: float = OFF_TOPIC,
 ) -> list[Models]:
     """The models fitted without each fold (for the train-CV column of the report)."""
     return [
         fit_models(
-            [e for i, e in enumerate(examples) if fold_of(i, folds) != k], max_false_abstention, c, folds
+            [e for i, e in enumerate(examples) if fold_of(i, folds) != k],
+            max_false_abstention,
+            c,
+            folds,
+            off_topic,
         )
         for k in range(folds)
     ]
@@ -240,4 +253,5 @@ def train_cv(
     finally:
         qa.use_models(before)
     target = qa.settings.answer.max_false_abstention if max_false_abstention is None else max_false_abstention
-    return cross_validated_answers(qa, examples, fold_models(examples, target), top_k)
+    off_topic = qa.settings.answer.off_topic_quantile
+    return cross_validated_answers(qa, examples, fold_models(examples, target, off_topic=off_topic), top_k)
