@@ -90,8 +90,6 @@ def _set(text: str) -> frozenset[str]:
 
 
 _NOUN_CLASS: dict[AnswerType, frozenset[str]] = {AnswerType(k): v for k, v in NOUN_CLASS.items()}
-_PERSON_ENDINGS, _LOOK_THROUGH, _MEASURE = PERSON_ENDINGS, LOOK_THROUGH, MEASURE_NOUNS
-_LIST_VERBS, _SAY_VERBS = LIST_VERBS, SAY_VERBS
 _COPULA = _set("is was are were be been")
 _HOW_NUMBER = _set("many much long far large big old")
 
@@ -294,7 +292,7 @@ def _answer_type(doc: Any, kind: Kind, question: str) -> tuple[AnswerType, str]:
         return AnswerType.REASON, ""
     tokens = list(doc)
     first = tokens[0].lower_ if tokens else ""
-    if first in _LIST_VERBS:  # "List the …", "Name the general who …": the object's class, else a list
+    if first in LIST_VERBS:  # "List the …", "Name the general who …": the object's class, else a list
         head = _first_noun(tokens[1:])
         if head is None:
             return AnswerType.LIST, ""
@@ -320,16 +318,16 @@ def _answer_type(doc: Any, kind: Kind, question: str) -> tuple[AnswerType, str]:
     if word in ("who", "whom"):  # "who was the commander of …": the noun it equates the person with
         head = _first_noun(after) if wh.head.lower_ in _COPULA else None
         return AnswerType.PERSON, head.lower_ if head is not None else ""
-    if word == "what" and wh.head.lower_ in _SAY_VERBS:  # "what did the minister say about …"
+    if word == "what" and wh.head.lower_ in SAY_VERBS:  # "what did the minister say about …"
         return AnswerType.QUOTE, ""
     # what / which / whose: the noun the wh-word determines, else the first noun after it
     head = wh.head if wh.dep_ == "det" and wh.head.pos_ in ("NOUN", "PROPN") else _first_noun(after)
     if head is None:
         return AnswerType.DESCRIPTION, ""
     head, typed = _typed_head(head)
-    if typed is AnswerType.NUMBER and head.lower_ in _MEASURE:
+    if typed is AnswerType.NUMBER and head.lower_ in MEASURE_NOUNS:
         # "what share of Azerbaijan's arms": a figure, found beside what it measures ("arms")
-        return typed, _through(head, _MEASURE).lower_
+        return typed, _through(head, MEASURE_NOUNS).lower_
     if typed is not None:
         return typed, head.lower_
     if word == "whose":
@@ -372,7 +370,7 @@ def _typed_head(head: Any) -> tuple[Any, AnswerType | None]:
     return head, typed
 
 
-def _through(head: Any, nouns: frozenset[str] = _LOOK_THROUGH) -> Any:
+def _through(head: Any, nouns: frozenset[str] = LOOK_THROUGH) -> Any:
     """From a look-through noun ("name", "kind") to its ``of`` complement, when it has one."""
     for _ in range(2):
         if head.lower_ not in nouns:
@@ -391,7 +389,7 @@ def _noun_type(token: Any) -> AnswerType | None:
         if word in nouns:
             return answer_type
     if token.pos_ == "NOUN" and any(
-        word.endswith(end) and len(word) > len(end) + 3 for end in _PERSON_ENDINGS
+        word.endswith(end) and len(word) > len(end) + 3 for end in PERSON_ENDINGS
     ):
         return AnswerType.PERSON
     return None
